@@ -1,0 +1,55 @@
+"""The offline answerer: quote the best supporting passage, never write new facts.
+
+Used when no Anthropic key is configured. It has the same interface as the Claude
+answerer, so the engine does not know which one is active.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.answering.base import AnswerRequest, AnswerResult
+from knowledge.types import SearchHit
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class ExtractiveAnswerer:
+    """Quotes the top passage if its retrieval confidence clears `min_score`."""
+
+    def __init__(self, *, min_score: float = 0.45, max_quote_chars: int = 900) -> None:
+        self.min_score = min_score
+        self.max_quote_chars = max_quote_chars
+
+    async def answer(self, request: AnswerRequest) -> AnswerResult:
+        supported = [hit for hit in request.passages if hit.score >= self.min_score]
+        if not supported:
+            best = max((hit.score for hit in request.passages), default=0.0)
+            return AnswerResult(text=None, cited_doc_ids=(), confidence=best)
+        best = supported[0]
+        cited = [best.doc_id]
+        text = _introduce(best) + "\n\n" + quote(best.text, self.max_quote_chars)
+        # A second passage from another article that is nearly as strong is worth pointing to.
+        if len(supported) > 1 and supported[1].score >= best.score - 0.05:
+            cited.append(supported[1].doc_id)
+            text += f"\n\nSee also: {supported[1].title}."
+        return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=best.score)
+
+
+def _introduce(hit: SearchHit) -> str:
+    section = " › ".join(part for part in hit.heading_path if part and part != hit.title)
+    where = f"{hit.title} › {section}" if section else hit.title
+    return f"Here is what our help center says in *{where}*:"
+
+
+def quote(text: str, max_chars: int) -> str:
+    """Quote a passage, cut at a paragraph or sentence boundary rather than mid-word."""
+    body = text.strip()
+    if len(body) > max_chars:
+        cut = body[:max_chars]
+        boundary = max(cut.rfind("\n\n"), cut.rfind("\n"))
+        if boundary < max_chars // 2:
+            sentences = _SENTENCE_END.split(cut)
+            boundary = len(cut) - len(sentences[-1]) if len(sentences) > 1 else cut.rfind(" ")
+        body = cut[: max(boundary, 1)].rstrip() + " …"
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in body.splitlines())

@@ -1,0 +1,104 @@
+"""The core's composition root: settings -> database, knowledge base, answerer, engine.
+
+Adapters (console, Slack, Discord, the CLI) build one `Runtime` and hand its engine events;
+nothing else in the core constructs its own dependencies.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from bot.answering.base import Answerer
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.config import Settings, SettingsError
+from bot.engine import ConversationEngine, EngineConfig
+from bot.storage.conversations import ConversationStore
+from bot.storage.database import make_engine
+from bot.storage.schema import upgrade_schema
+from knowledge import KnowledgeBase
+from knowledge.sample import SAMPLE_DIR
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Engine
+    store: ConversationStore
+    knowledge: KnowledgeBase
+    answerer: Answerer
+    engine: ConversationEngine
+
+
+def open_database(settings: Settings) -> Engine:
+    """Create the engine and upgrade the schema, turning driver errors into one line."""
+    if settings.uses_default_sqlite:
+        settings.ensure_home()
+    try:
+        engine = make_engine(settings.effective_database_url)
+        upgrade_schema(engine)
+    except ArgumentError as exc:
+        raise SettingsError(f"DATABASE_URL: not a valid SQLAlchemy URL ({exc})") from None
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise SettingsError(f"DATABASE_URL: cannot open the database ({reason})") from None
+    except ModuleNotFoundError as exc:
+        raise SettingsError(f"DATABASE_URL: the driver {exc.name!r} is not installed") from None
+    return engine
+
+
+def open_knowledge(settings: Settings) -> KnowledgeBase:
+    settings.ensure_home()
+    return KnowledgeBase(settings.lancedb_path, chunk_chars=settings.kb_chunk_chars)
+
+
+def make_answerer(settings: Settings) -> Answerer:
+    """Claude when a key is configured, the offline extractive answerer otherwise."""
+    if settings.anthropic_api_key is not None:
+        from bot.answering.claude import ClaudeAnswerer
+
+        return ClaudeAnswerer.from_settings(settings)
+    return ExtractiveAnswerer(min_score=settings.answer_min_score)
+
+
+def build_runtime(settings: Settings, *, answerer: Answerer | None = None) -> Runtime:
+    database = open_database(settings)
+    store = ConversationStore(database)
+    knowledge = open_knowledge(settings)
+    chosen = answerer or make_answerer(settings)
+    engine = ConversationEngine(
+        store,
+        knowledge,
+        chosen,
+        EngineConfig(top_k=settings.kb_top_k, max_message_chars=settings.max_message_chars),
+    )
+    return Runtime(settings, database, store, knowledge, chosen, engine)
+
+
+def prepare_knowledge(
+    runtime: Runtime, *, announce: Callable[[str], None] = lambda _: None
+) -> None:
+    """The embedded default: fill an empty knowledge base before the first message.
+
+    Configured sources win; with none, the bundled sample is ingested so a new user can
+    talk to the bot at once. `kb ingest` never calls this, so a knowledge base built from a
+    user's own files holds only those files.
+    """
+    if not runtime.knowledge.is_empty():
+        return
+    sources = [p for p in runtime.settings.kb_sources]
+    if sources:
+        announce(f"Indexing the configured knowledge sources ({len(sources)})…")
+        from pathlib import Path
+
+        report = runtime.knowledge.sync([Path(s).expanduser() for s in sources])
+    else:
+        announce("Indexing the bundled sample knowledge base (Tasklane help center)…")
+        report = runtime.knowledge.ingest([SAMPLE_DIR])
+    announce(report.summary())

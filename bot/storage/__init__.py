@@ -1,0 +1,1 @@
+"""Relational state: SQLModel tables, the database engine, and schema migrations."""

@@ -1,0 +1,178 @@
+"""Intake and history: dedupe, users and identities, conversations and their messages.
+
+Dedupe and storing the customer's message happen in ONE transaction: if storing fails the
+event id is not marked processed, so the platform's redelivery can still be answered, and
+a redelivery of a stored message can never produce a second reply.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.storage.models import Conversation, Identity, Message, ProcessedEvent, User, utcnow
+from bot.types import Inbound
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What the engine needs to know about a freshly stored customer message."""
+
+    user_id: int
+    conversation_id: int
+    message_id: int
+    new_conversation: bool
+    failed_attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    role: str
+    text: str
+    decision: str | None
+
+
+class ConversationStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def intake(self, inbound: Inbound, text: str) -> Intake | None:
+        """Store a customer message; None when this event id was already processed."""
+        platform, workspace, channel, thread = inbound.conversation_key
+        with Session(self._engine) as session:
+            try:
+                session.add(ProcessedEvent(platform=platform, event_id=inbound.event_id))
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                return None
+            user_id = self._user_for(session, inbound)
+            conversation, created = self._conversation_for(
+                session, platform, workspace, channel, thread, user_id, inbound.is_dm
+            )
+            message = Message(
+                conversation_id=conversation.id,  # type: ignore[arg-type]
+                user_id=user_id,
+                role="customer",
+                text=text,
+                event_id=inbound.event_id,
+            )
+            session.add(message)
+            conversation.updated_at = utcnow()
+            session.add(conversation)
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent delivery of the same event won the race
+                session.rollback()
+                return None
+            return Intake(
+                user_id=user_id,
+                conversation_id=conversation.id,  # type: ignore[arg-type]
+                message_id=message.id,  # type: ignore[arg-type]
+                new_conversation=created,
+                failed_attempts=conversation.failed_attempts,
+            )
+
+    def record_bot_reply(
+        self,
+        conversation_id: int,
+        text: str,
+        *,
+        decision: str,
+        confidence: float | None,
+        cited_doc_ids: Sequence[str] = (),
+        failed: bool = False,
+    ) -> None:
+        """Store what the bot said; a failed attempt (no answer) counts toward escalation."""
+        with Session(self._engine) as session:
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    role="bot",
+                    text=text,
+                    decision=decision,
+                    confidence=confidence,
+                    citations=json.dumps(list(cited_doc_ids)),
+                )
+            )
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.failed_attempts = conversation.failed_attempts + 1 if failed else 0
+                conversation.updated_at = utcnow()
+                session.add(conversation)
+            session.commit()
+
+    def thread_messages(self, conversation_id: int, *, limit: int = 20) -> list[StoredMessage]:
+        """The newest `limit` messages of a conversation, oldest first."""
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.id).desc())
+                .limit(limit)
+            ).all()
+        return [StoredMessage(m.role, m.text, m.decision) for m in reversed(rows)]
+
+    # --- helpers ---------------------------------------------------------------------------
+    @staticmethod
+    def _user_for(session: Session, inbound: Inbound) -> int:
+        platform, workspace = inbound.platform.value, inbound.workspace
+        identity = session.exec(
+            select(Identity).where(
+                Identity.platform == platform,
+                Identity.workspace == workspace,
+                Identity.platform_user_id == inbound.user,
+            )
+        ).first()
+        if identity is not None:
+            return identity.user_id
+        user = User(display_name=inbound.user_name)
+        session.add(user)
+        session.flush()
+        session.add(
+            Identity(
+                user_id=user.id,  # type: ignore[arg-type]
+                platform=platform,
+                workspace=workspace,
+                platform_user_id=inbound.user,
+            )
+        )
+        session.flush()
+        return user.id  # type: ignore[return-value]
+
+    @staticmethod
+    def _conversation_for(
+        session: Session,
+        platform: str,
+        workspace: str,
+        channel: str,
+        thread: str,
+        user_id: int,
+        is_dm: bool,
+    ) -> tuple[Conversation, bool]:
+        conversation = session.exec(
+            select(Conversation).where(
+                Conversation.platform == platform,
+                Conversation.workspace == workspace,
+                Conversation.channel == channel,
+                Conversation.thread == thread,
+            )
+        ).first()
+        if conversation is not None:
+            return conversation, False
+        conversation = Conversation(
+            platform=platform,
+            workspace=workspace,
+            channel=channel,
+            thread=thread,
+            user_id=user_id,
+            is_dm=is_dm,
+        )
+        session.add(conversation)
+        session.flush()
+        return conversation, True

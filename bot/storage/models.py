@@ -1,0 +1,82 @@
+"""SQLModel tables of the bot's domain. Alembic revisions in migrations/ must match them.
+
+A person is one `User` with one `Identity` per platform account, keyed by
+(platform, workspace, platform user id); a thread is one `Conversation`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str | None = Field(default=None, max_length=200)
+    is_vip: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Identity(SQLModel, table=True):
+    """One platform account of a user; memory is always looked up through this key."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=100)
+    platform_user_id: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """A thread. Its key is (platform, workspace, channel, thread root id)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "channel", "thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=100)
+    channel: str = Field(max_length=100)
+    thread: str = Field(max_length=100)
+    user_id: int = Field(foreign_key="users.id", index=True)  # the customer who opened it
+    is_dm: bool = Field(default=False)
+    failed_attempts: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Message(SQLModel, table=True):
+    __tablename__ = "messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    role: str = Field(max_length=20)  # customer | bot | agent
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    event_id: str | None = Field(default=None, max_length=200)
+    decision: str | None = Field(default=None, max_length=20)
+    confidence: float | None = Field(default=None)
+    citations: str | None = Field(default=None, sa_column=Column(Text))  # JSON list of doc ids
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Dedupe ledger: inserting an existing (platform, event_id) fails atomically."""
+
+    __tablename__ = "processed_events"
+
+    platform: str = Field(primary_key=True, max_length=20)
+    event_id: str = Field(primary_key=True, max_length=200)
+    processed_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,0 +1,135 @@
+"""The engine in the core: real SQLite store and extractive answerer, a fake knowledge port."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.answering.base import AnswerRequest, AnswerResult
+from bot.answering.extractive import ExtractiveAnswerer
+from bot.engine import ConversationEngine, EngineConfig
+from bot.storage.conversations import ConversationStore
+from bot.storage.database import make_engine
+from bot.storage.schema import upgrade_schema
+from bot.types import Decision, Inbound, Platform, Reply
+from tests.core.fakes import KeywordKnowledge, hit
+
+RESET = hit(
+    "account/reset-password",
+    "How to reset your password",
+    "1. Open the sign-in page.\n2. Click **Forgot password?**\n3. Follow the emailed link within 60 minutes.",
+    0.82,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConversationStore:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
+    upgrade_schema(engine)
+    return ConversationStore(engine)
+
+
+def make_engine_with(store: ConversationStore, knowledge: KeywordKnowledge, answerer=None) -> ConversationEngine:
+    return ConversationEngine(store, knowledge, answerer or ExtractiveAnswerer(min_score=0.45), EngineConfig(max_message_chars=200))
+
+
+def msg(text: str, event: str = "E1", *, thread: str = "T1", user: str = "U1") -> Inbound:
+    return Inbound(Platform.SLACK, "W1", "C1", user, text, event, thread=thread, mentions_bot=True)
+
+
+async def test_answers_with_a_citation_in_the_thread(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}))
+    outcome = await engine.process(msg("How do I reset my password?"))
+    assert outcome.decision is Decision.ANSWER
+    [reply] = outcome.actions
+    assert isinstance(reply, Reply) and reply.thread == "T1" and reply.channel == "C1"
+    assert "Forgot password" in reply.text
+    assert [c.doc_id for c in reply.citations] == ["account/reset-password"]
+    assert outcome.confidence == pytest.approx(0.82)
+
+
+async def test_unknown_question_gets_an_honest_reply_not_an_invention(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}))
+    outcome = await engine.process(msg("What's the weather in Lisbon?"))
+    assert outcome.decision is Decision.ESCALATE
+    assert outcome.citations == ()
+    assert "rather not guess" in (outcome.reply or "")
+    assert outcome.reasons == ("no_supporting_passage",)
+
+
+async def test_weak_passage_is_not_quoted(store: ConversationStore) -> None:
+    weak = hit("billing/plans", "Plans", "Team costs $8.", 0.2)
+    engine = make_engine_with(store, KeywordKnowledge({("cost",): weak}))
+    outcome = await engine.process(msg("how much does a spaceship cost"))
+    assert outcome.decision is Decision.ESCALATE and "Team costs" not in (outcome.reply or "")
+
+
+async def test_redelivered_event_gets_one_reply(store: ConversationStore) -> None:
+    knowledge = KeywordKnowledge({("password",): RESET})
+    engine = make_engine_with(store, knowledge)
+    first = await engine.handle(msg("reset password", "Ev-7"))
+    again = await engine.handle(msg("reset password", "Ev-7"))
+    assert len(first) == 1 and again == []
+    assert len(knowledge.queries) == 1
+
+
+async def test_empty_message_gets_a_clarifying_question(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({}))
+    outcome = await engine.process(msg("\u200b \x00 "))
+    assert outcome.decision is Decision.CLARIFY and "empty" in (outcome.reply or "")
+
+
+async def test_huge_message_is_read_in_part_and_stored_whole(store: ConversationStore) -> None:
+    knowledge = KeywordKnowledge({("password",): RESET})
+    engine = make_engine_with(store, knowledge)
+    text = "reset my password " + "blah " * 20_000
+    outcome = await engine.process(msg(text))
+    assert outcome.decision is Decision.ANSWER
+    assert len(knowledge.queries[0]) <= 200
+    assert "read its first" in (outcome.reply or "")
+    stored = store.thread_messages(1)
+    assert stored[0].text == text.strip()
+
+
+async def test_knowledge_failure_is_never_silence(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({}, fail=True))
+    outcome = await engine.process(msg("reset password"))
+    assert outcome.decision is Decision.ESCALATE and "person will follow up" in (outcome.reply or "")
+
+
+class CitesTheUnretrieved:
+    async def answer(self, request: AnswerRequest) -> AnswerResult:
+        return AnswerResult("Use the secret admin panel.", ("internal/admin",), 0.99)
+
+
+class Raises:
+    async def answer(self, request: AnswerRequest) -> AnswerResult:
+        raise TimeoutError("llm down")
+
+
+async def test_answer_citing_unretrieved_passages_is_not_sent(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}), CitesTheUnretrieved())
+    outcome = await engine.process(msg("reset password"))
+    assert outcome.decision is Decision.ESCALATE
+    assert "secret admin" not in (outcome.reply or "")
+
+
+async def test_answerer_exception_is_an_honest_handover(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}), Raises())
+    outcome = await engine.process(msg("reset password"))
+    assert outcome.decision is Decision.ESCALATE and outcome.reasons == ("llm_failure",)
+
+
+async def test_mass_mentions_in_passages_never_ping(store: ConversationStore) -> None:
+    loud = hit("integrations/slack", "Slack notifications", "We never use @everyone or @here.", 0.9)
+    engine = make_engine_with(store, KeywordKnowledge({("slack",): loud}))
+    outcome = await engine.process(msg("slack notifications"))
+    assert "@everyone" not in (outcome.reply or "") and "@here" not in (outcome.reply or "")
+
+
+async def test_bot_reply_is_stored_with_its_decision(store: ConversationStore) -> None:
+    engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}))
+    await engine.process(msg("reset password"))
+    stored = store.thread_messages(1)
+    assert [(m.role, m.decision) for m in stored] == [("customer", None), ("bot", "answer")]
