@@ -82,8 +82,12 @@ class Settings(BaseSettings):
     )
 
     # --- Slack ----------------------------------------------------------------------------
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
-    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN")
+    )
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
@@ -116,7 +120,10 @@ class Settings(BaseSettings):
     discord_api_base: str | None = Field(None, validation_alias=AliasChoices("DISCORD_API_BASE"))
 
     @field_validator(
-        "kb_sources", "slack_help_channels", "discord_guild_ids", "discord_help_channels",
+        "kb_sources",
+        "slack_help_channels",
+        "discord_guild_ids",
+        "discord_help_channels",
         mode="before",
     )
     @classmethod

@@ -96,7 +96,12 @@ class ConversationEngine:
         except Exception:
             log.exception("knowledge search failed")
             return await self._finish(
-                inbound, intake, Decision.ESCALATE, KNOWLEDGE_DOWN_REPLY, (), 0.0,
+                inbound,
+                intake,
+                Decision.ESCALATE,
+                KNOWLEDGE_DOWN_REPLY,
+                (),
+                0.0,
                 ("knowledge_unavailable",),
             )
 
@@ -172,7 +177,9 @@ class ConversationEngine:
         )
 
 
-def _grounded(result: AnswerResult, hits: list[SearchHit]) -> tuple[str | None, tuple[Citation, ...]]:
+def _grounded(
+    result: AnswerResult, hits: list[SearchHit]
+) -> tuple[str | None, tuple[Citation, ...]]:
     """Keep an answer only if it cites retrieved passages and nothing else."""
     if not result.text or not result.cited_doc_ids:
         return None, ()

@@ -11,7 +11,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LANCEDB_LOG", "error")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("SUPPORTBOT_SHARED_DATA", REPO_ROOT.parent / "shared" / "eval" / "data"))
+SHARED_DATA = Path(
+    os.environ.get("SUPPORTBOT_SHARED_DATA", REPO_ROOT.parent / "shared" / "eval" / "data")
+)
 
 
 @pytest.fixture(scope="session")

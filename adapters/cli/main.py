@@ -42,7 +42,9 @@ def _runtime(announce: bool = True):  # type: ignore[no-untyped-def]
 
     settings = settings_or_exit()
     runtime = build_runtime(settings)
-    prepare_knowledge(runtime, announce=(lambda m: err_console.print(m)) if announce else (lambda _: None))
+    prepare_knowledge(
+        runtime, announce=(lambda m: err_console.print(m)) if announce else (lambda _: None)
+    )
     return runtime
 
 
@@ -54,7 +56,6 @@ def chat(
     """Talk to the bot in this terminal (the embedded default: no tokens, no network)."""
     from adapters.console.repl import ConsoleAdapter
     from adapters.console.session import ConsoleSession
-
     from bot.service import serve
 
     runtime = _runtime()
@@ -73,7 +74,9 @@ def ask(
     text: Annotated[str | None, typer.Argument(help="The question.")] = None,
     user: Annotated[str, typer.Option(help="The asking user's id.")] = "cli-user",
     channel: Annotated[str | None, typer.Option(help="Channel id (omit for a DM).")] = None,
-    thread: Annotated[str | None, typer.Option(help="Thread id: same thread, same conversation.")] = None,
+    thread: Annotated[
+        str | None, typer.Option(help="Thread id: same thread, same conversation.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     batch: Annotated[
         Path | None, typer.Option(help='JSONL rows {"text", "user", "channel"?, "thread"?}.')
@@ -130,7 +133,10 @@ def run(
     remote = chosen - {PlatformName.console}
     if remote:
         names = ", ".join(sorted(p.value for p in remote))
-        fail(f"the {names} adapter is not part of this release yet; `supportbot run` serves the console")
+        fail(
+            f"the {names} adapter is not part of this release yet; "
+            "`supportbot run` serves the console"
+        )
     chat()
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from bot.types import Action, Decision, Reply
 
-_LABEL = {Decision.ANSWER: "bot", Decision.CLARIFY: "bot (question)", Decision.ESCALATE: "bot (handing over)"}
+_LABEL = {
+    Decision.ANSWER: "bot",
+    Decision.CLARIFY: "bot (question)",
+    Decision.ESCALATE: "bot (handing over)",
+}
 
 
 def render(action: Action) -> str:

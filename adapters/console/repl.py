@@ -98,7 +98,9 @@ class ConsoleAdapter:
             self._say(f"now in #{session.channel}, thread {session.new_thread()}")
         elif name == "dm":
             session.is_dm = not session.is_dm
-            self._say("direct messages with the bot" if session.is_dm else f"back in #{session.channel}")
+            self._say(
+                "direct messages with the bot" if session.is_dm else f"back in #{session.channel}"
+            )
         elif name == "whoami":
             where = "DM" if session.is_dm else f"#{session.channel}"
             self._say(f"{session.user} in {where}, thread {session.thread}")

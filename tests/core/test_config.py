@@ -27,7 +27,9 @@ def test_comma_lists_and_secrets(home: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "xoxb-secret" not in repr(settings)
 
 
-def test_bad_value_is_one_line_naming_the_setting(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_value_is_one_line_naming_the_setting(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SUPPORTBOT_KB_TOP_K", "lots")
     with pytest.raises(SettingsError) as info:
         load_settings()

@@ -20,7 +20,9 @@ RESET = hit("account/reset-password", "How to reset your password", "Click Forgo
 async def run_console(tmp_path: Path, script: str) -> tuple[str, list[Inbound]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'bot.db'}")
     upgrade_schema(engine)
-    core = ConversationEngine(ConversationStore(engine), KeywordKnowledge({("password",): RESET}), ExtractiveAnswerer())
+    core = ConversationEngine(
+        ConversationStore(engine), KeywordKnowledge({("password",): RESET}), ExtractiveAnswerer()
+    )
     seen: list[Inbound] = []
 
     async def handle(inbound: Inbound):
@@ -40,7 +42,9 @@ async def test_question_is_answered_with_sources(tmp_path: Path) -> None:
 
 
 async def test_switching_user_and_thread_changes_the_conversation(tmp_path: Path) -> None:
-    script = "first\n/user bob\nsecond\n/thread t1\nthird\n/dm\nfourth\n/whoami\n/quit\nnever sent\n"
+    script = (
+        "first\n/user bob\nsecond\n/thread t1\nthird\n/dm\nfourth\n/whoami\n/quit\nnever sent\n"
+    )
     output, seen = await run_console(tmp_path, script)
     assert [i.user for i in seen] == ["alice", "bob", "bob", "bob"]
     assert seen[0].thread == "t1" and seen[1].thread != "t1" and seen[2].thread == "t1"

@@ -18,7 +18,8 @@ from tests.core.fakes import KeywordKnowledge, hit
 RESET = hit(
     "account/reset-password",
     "How to reset your password",
-    "1. Open the sign-in page.\n2. Click **Forgot password?**\n3. Follow the emailed link within 60 minutes.",
+    "1. Open the sign-in page.\n2. Click **Forgot password?**\n"
+    "3. Follow the emailed link within 60 minutes.",
     0.82,
 )
 
@@ -30,8 +31,15 @@ def store(tmp_path: Path) -> ConversationStore:
     return ConversationStore(engine)
 
 
-def make_engine_with(store: ConversationStore, knowledge: KeywordKnowledge, answerer=None) -> ConversationEngine:
-    return ConversationEngine(store, knowledge, answerer or ExtractiveAnswerer(min_score=0.45), EngineConfig(max_message_chars=200))
+def make_engine_with(
+    store: ConversationStore, knowledge: KeywordKnowledge, answerer=None
+) -> ConversationEngine:
+    return ConversationEngine(
+        store,
+        knowledge,
+        answerer or ExtractiveAnswerer(min_score=0.45),
+        EngineConfig(max_message_chars=200),
+    )
 
 
 def msg(text: str, event: str = "E1", *, thread: str = "T1", user: str = "U1") -> Inbound:
@@ -49,7 +57,9 @@ async def test_answers_with_a_citation_in_the_thread(store: ConversationStore) -
     assert outcome.confidence == pytest.approx(0.82)
 
 
-async def test_unknown_question_gets_an_honest_reply_not_an_invention(store: ConversationStore) -> None:
+async def test_unknown_question_gets_an_honest_reply_not_an_invention(
+    store: ConversationStore,
+) -> None:
     engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}))
     outcome = await engine.process(msg("What's the weather in Lisbon?"))
     assert outcome.decision is Decision.ESCALATE
@@ -95,7 +105,9 @@ async def test_huge_message_is_read_in_part_and_stored_whole(store: Conversation
 async def test_knowledge_failure_is_never_silence(store: ConversationStore) -> None:
     engine = make_engine_with(store, KeywordKnowledge({}, fail=True))
     outcome = await engine.process(msg("reset password"))
-    assert outcome.decision is Decision.ESCALATE and "person will follow up" in (outcome.reply or "")
+    assert outcome.decision is Decision.ESCALATE and "person will follow up" in (
+        outcome.reply or ""
+    )
 
 
 class CitesTheUnretrieved:
@@ -109,7 +121,9 @@ class Raises:
 
 
 async def test_answer_citing_unretrieved_passages_is_not_sent(store: ConversationStore) -> None:
-    engine = make_engine_with(store, KeywordKnowledge({("password",): RESET}), CitesTheUnretrieved())
+    engine = make_engine_with(
+        store, KeywordKnowledge({("password",): RESET}), CitesTheUnretrieved()
+    )
     outcome = await engine.process(msg("reset password"))
     assert outcome.decision is Decision.ESCALATE
     assert "secret admin" not in (outcome.reply or "")

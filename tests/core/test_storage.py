@@ -60,7 +60,9 @@ def test_failed_attempts_count_and_reset(tmp_path: Path) -> None:
     store = ConversationStore(_engine(tmp_path))
     first = store.intake(_msg("q", "E1"), "q")
     assert first
-    store.record_bot_reply(first.conversation_id, "no idea", decision="escalate", confidence=0.1, failed=True)
+    store.record_bot_reply(
+        first.conversation_id, "no idea", decision="escalate", confidence=0.1, failed=True
+    )
     second = store.intake(_msg("q again", "E2"), "q again")
     assert second and second.failed_attempts == 1
     store.record_bot_reply(second.conversation_id, "answer", decision="answer", confidence=0.9)

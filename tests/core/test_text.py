@@ -21,4 +21,6 @@ def test_whitespace_only_is_empty() -> None:
 def test_mass_mentions_are_defused() -> None:
     out = defuse_mass_mentions("hi @everyone and @HERE and @channel, mail a@everyone.example")
     assert "@everyone " not in out and "@HERE" not in out and "@channel" not in out
-    assert out.replace("\u2060", "") == "hi @everyone and @HERE and @channel, mail a@everyone.example"
+    assert (
+        out.replace("\u2060", "") == "hi @everyone and @HERE and @channel, mail a@everyone.example"
+    )
