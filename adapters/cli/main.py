@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(name="db", help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app)
+audit_app = typer.Typer(name="audit", help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(audit_app)
 
 
 def _mount_optional() -> None:
@@ -166,6 +168,27 @@ def db_current() -> None:
     head = head_revision()
     state = "up to date" if current == head else f"behind head {head}"
     console.print(f"{current or 'empty'} ({state})")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    conversation: Annotated[int | None, typer.Option(help="Check one conversation id.")] = None,
+) -> None:
+    """Recompute every conversation's hash chain; report modified or missing entries."""
+    from bot.audit import verify
+    from bot.runtime import open_database
+
+    settings = settings_or_exit()
+    report = verify(_or_fail(lambda: open_database(settings)), conversation)
+    for problem in report.problems:
+        console.print(f"[red]✗[/] {problem}", highlight=False)
+    verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
+    console.print(
+        f"{report.conversations} conversation(s), {report.entries} entries: {verdict}",
+        highlight=False,
+    )
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 def _or_fail(call):  # type: ignore[no-untyped-def]

@@ -15,8 +15,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.audit import AuditTrail, digest
 from bot.storage.models import Conversation, Identity, Message, ProcessedEvent, User, utcnow
+from bot.tickets import TicketBook, TicketState, path_to_processing
 from bot.types import Inbound
+
+# Where a ticket goes after the bot acted, keyed by the engine's decision.
+_AFTER_DECISION = {
+    "answer": TicketState.AWAITING_CUSTOMER,
+    "clarify": TicketState.AWAITING_CUSTOMER,
+    "escalate": TicketState.ESCALATED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +37,8 @@ class Intake:
     message_id: int
     new_conversation: bool
     failed_attempts: int
+    ticket_state: str = TicketState.PROCESSING.value
+    is_dm: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +74,24 @@ class ConversationStore:
                 event_id=inbound.event_id,
             )
             session.add(message)
+            session.flush()
+            ticket = TicketBook.open_for(session, conversation.id)  # type: ignore[arg-type]
+            TicketBook.move_path(
+                session, ticket, path_to_processing(TicketState(ticket.state)), "customer message"
+            )
             conversation.updated_at = utcnow()
-            session.add(conversation)
+            AuditTrail.append(
+                session,
+                conversation,
+                "message_received",
+                {
+                    "message_id": message.id,
+                    "event_id": inbound.event_id,
+                    "user_id": user_id,
+                    "chars": len(text),
+                    "sha256": digest(text),
+                },
+            )
             try:
                 session.commit()
             except IntegrityError:  # a concurrent delivery of the same event won the race
@@ -76,7 +103,70 @@ class ConversationStore:
                 message_id=message.id,  # type: ignore[arg-type]
                 new_conversation=created,
                 failed_attempts=conversation.failed_attempts,
+                ticket_state=ticket.state,
+                is_dm=conversation.is_dm,
             )
+
+    def record_outcome(
+        self,
+        conversation_id: int,
+        text: str,
+        *,
+        decision: str,
+        confidence: float | None,
+        cited_doc_ids: Sequence[str] = (),
+        reasons: Sequence[str] = (),
+        retrieval: Sequence[dict[str, object]] = (),
+        triage: dict[str, object] | None = None,
+        failed: bool = False,
+    ) -> str:
+        """Store what the bot decided and said, move the ticket, extend the audit chain.
+
+        One transaction, so the audit trail never records a reply that was not stored.
+        A failed attempt (no answer) counts toward the repeated-failure escalation rule.
+        Returns the ticket's new state.
+        """
+        with Session(self._engine) as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise LookupError(f"conversation {conversation_id} does not exist")
+            reply = Message(
+                conversation_id=conversation_id,
+                role="bot",
+                text=text,
+                decision=decision,
+                confidence=confidence,
+                citations=json.dumps(list(cited_doc_ids)),
+            )
+            session.add(reply)
+            session.flush()
+            conversation.failed_attempts = conversation.failed_attempts + 1 if failed else 0
+            conversation.updated_at = utcnow()
+            ticket = TicketBook.open_for(session, conversation_id)
+            target = _AFTER_DECISION.get(decision)
+            if target is not None and TicketState(ticket.state) is TicketState.PROCESSING:
+                TicketBook.move(session, ticket, target, _reason(decision, reasons))
+            AuditTrail.append(session, conversation, "retrieval", {"hits": list(retrieval)})
+            AuditTrail.append(
+                session,
+                conversation,
+                "decision",
+                {"action": decision, "reasons": list(reasons), "triage": triage or {}},
+            )
+            AuditTrail.append(
+                session,
+                conversation,
+                "reply",
+                {
+                    "message_id": reply.id,
+                    "cited": list(cited_doc_ids),
+                    "confidence": confidence,
+                    "sha256": digest(text),
+                },
+            )
+            state = ticket.state
+            session.commit()
+        return state
 
     def record_bot_reply(
         self,
@@ -87,25 +177,15 @@ class ConversationStore:
         confidence: float | None,
         cited_doc_ids: Sequence[str] = (),
         failed: bool = False,
-    ) -> None:
-        """Store what the bot said; a failed attempt (no answer) counts toward escalation."""
-        with Session(self._engine) as session:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    role="bot",
-                    text=text,
-                    decision=decision,
-                    confidence=confidence,
-                    citations=json.dumps(list(cited_doc_ids)),
-                )
-            )
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is not None:
-                conversation.failed_attempts = conversation.failed_attempts + 1 if failed else 0
-                conversation.updated_at = utcnow()
-                session.add(conversation)
-            session.commit()
+    ) -> str:
+        return self.record_outcome(
+            conversation_id,
+            text,
+            decision=decision,
+            confidence=confidence,
+            cited_doc_ids=cited_doc_ids,
+            failed=failed,
+        )
 
     def thread_messages(self, conversation_id: int, *, limit: int = 20) -> list[StoredMessage]:
         """The newest `limit` messages of a conversation, oldest first."""
@@ -176,3 +256,11 @@ class ConversationStore:
         session.add(conversation)
         session.flush()
         return conversation, True
+
+
+def _reason(decision: str, reasons: Sequence[str]) -> str:
+    if reasons:
+        return f"{decision}: " + ", ".join(reasons)
+    return {"answer": "answered from the knowledge base", "clarify": "asked to clarify"}.get(
+        decision, decision
+    )

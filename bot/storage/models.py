@@ -53,6 +53,9 @@ class Conversation(SQLModel, table=True):
     user_id: int = Field(foreign_key="users.id", index=True)  # the customer who opened it
     is_dm: bool = Field(default=False)
     failed_attempts: int = Field(default=0)
+    # Head of the conversation's audit chain: lets `audit verify` notice a deleted last entry.
+    audit_seq: int = Field(default=0)
+    audit_head: str = Field(default="", max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -80,3 +83,69 @@ class ProcessedEvent(SQLModel, table=True):
     platform: str = Field(primary_key=True, max_length=20)
     event_id: str = Field(primary_key=True, max_length=200)
     processed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Ticket(SQLModel, table=True):
+    """Every conversation has exactly one ticket; its state follows bot/tickets.py."""
+
+    __tablename__ = "tickets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", unique=True)
+    state: str = Field(default="created", max_length=30, index=True)
+    priority: int = Field(default=3)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class TicketTransition(SQLModel, table=True):
+    __tablename__ = "ticket_transitions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    from_state: str = Field(max_length=30)
+    to_state: str = Field(max_length=30)
+    reason: str = Field(max_length=500)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One step of a conversation, chained to the previous one by hash (see bot/audit.py)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    seq: int
+    kind: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    at: datetime = Field(default_factory=utcnow)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class MemoryFact(SQLModel, table=True):
+    """A fact or preference about a user, kept with the message it came from."""
+
+    __tablename__ = "memory_facts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=20)  # fact | preference
+    key: str = Field(max_length=60)  # what it is about, e.g. "plan", "platform", "language"
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    source_message_id: int = Field(foreign_key="messages.id", index=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class MemorySummary(SQLModel, table=True):
+    """A rolling summary of a user's past conversations, rebuilt from their messages."""
+
+    __tablename__ = "memory_summaries"
+
+    user_id: int = Field(primary_key=True, foreign_key="users.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    message_count: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow)
