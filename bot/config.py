@@ -72,7 +72,7 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("ANTHROPIC_BASE_URL")
     )
     anthropic_model: str = Field(
-        "claude-sonnet-4-5", validation_alias=AliasChoices("ANTHROPIC_MODEL")
+        "claude-sonnet-4-6", validation_alias=AliasChoices("ANTHROPIC_MODEL")
     )
     anthropic_timeout_seconds: float = Field(
         20.0, gt=0, validation_alias=AliasChoices("SUPPORTBOT_ANTHROPIC_TIMEOUT")

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fakes.fixtures import fake_anthropic  # noqa: F401  (a loopback Anthropic API)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LANCEDB_LOG", "error")
