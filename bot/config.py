@@ -60,6 +60,15 @@ class Settings(BaseSettings):
     answer_min_score: float = Field(
         0.45, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_ANSWER_MIN_SCORE")
     )
+    min_answer_confidence: float = Field(
+        0.5, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_MIN_ANSWER_CONFIDENCE")
+    )
+    escalate_frustration: float = Field(
+        0.7, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_ESCALATE_FRUSTRATION")
+    )
+    escalate_after_failures: int = Field(
+        3, ge=1, le=20, validation_alias=AliasChoices("SUPPORTBOT_ESCALATE_AFTER_FAILURES")
+    )
     max_message_chars: int = Field(
         4000, ge=100, validation_alias=AliasChoices("SUPPORTBOT_MAX_MESSAGE_CHARS")
     )

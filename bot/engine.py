@@ -1,8 +1,16 @@
 """The conversation engine: one customer message in, platform-neutral actions out.
 
-One pass per message: intake (dedupe + store), retrieve, answer, gate, act. Each step that
-can fail degrades to an honest reply instead of silence: a broken knowledge base or LLM
-turns into "a person will follow up", never into a dropped message.
+One pass per message:
+1. intake: dedupe by event id and store the message, its ticket move and audit entry
+   (one transaction); memory commands ("what do you remember about me?", "forget me");
+2. retrieve from the knowledge base;
+3. triage locally (intent, sentiment, signals, frustration with the user's history);
+4. required escalations (human request, legal, security, safety, repeated failure,
+   frustration) are decided before any LLM call; otherwise exactly one answerer call,
+   whose suggested triage is merged in (it can only raise the stakes);
+5. the deterministic router decides answer / clarify / escalate, with reasons;
+6. act: reply in the thread, and store the reply, ticket move and audit entries.
+Each step that can fail degrades to an honest reply instead of silence.
 """
 
 from __future__ import annotations
@@ -11,27 +19,23 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+from bot import replies
 from bot.answering.base import Answerer, AnswerRequest, AnswerResult, HistoryTurn
+from bot.escalation import DecisionInput, EscalationRouter
+from bot.memory import FORGET_REQUEST, RECALL_REQUEST, MemoryScope, MemoryStore
 from bot.ports import KnowledgeSearch
 from bot.storage.conversations import ConversationStore, Intake
 from bot.text import clean_message, defuse_mass_mentions
+from bot.triage import Intent, PastMessage, Triage, TriageContext, Triager, merge_llm_triage
+from bot.triage.category import categories_near_tied
 from bot.types import Action, Citation, Decision, Inbound, Reply
 from knowledge.types import SearchHit
 
 log = logging.getLogger(__name__)
 
-EMPTY_MESSAGE_REPLY = (
-    "Your message came through empty. What can I help you with? "
-    "A question in a sentence or two works best."
-)
-NO_ANSWER_REPLY = (
-    "I couldn't find an answer to that in our help center, and I'd rather not guess. "
-    "I've passed your question to the support team; a person will follow up in this thread."
-)
-KNOWLEDGE_DOWN_REPLY = (
-    "I can't search our help center right now. I've passed your question to the support "
-    "team; a person will follow up in this thread."
-)
+# Kept for callers that refer to the old names.
+EMPTY_MESSAGE_REPLY = replies.EMPTY_MESSAGE
+KNOWLEDGE_DOWN_REPLY = replies.KNOWLEDGE_DOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ class EngineConfig:
     top_k: int = 5
     max_message_chars: int = 4000
     history_turns: int = 10
+    user_history_messages: int = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,9 @@ class Outcome:
     confidence: float = 0.0
     reasons: tuple[str, ...] = ()
     duplicate: bool = False
+    triage: Triage | None = None
+    ticket_state: str | None = None
+    llm_calls: int = 0
     hits: tuple[SearchHit, ...] = field(default=(), repr=False)
 
     def to_json(self) -> dict[str, object]:
@@ -60,9 +68,25 @@ class Outcome:
             "reply": self.reply,
             "citations": [c.to_json() for c in self.citations],
             "confidence": round(self.confidence, 4),
+            "triage": self.triage.to_json() if self.triage else None,
             "escalation": {"reasons": list(self.reasons)},
+            "ticket": {"state": self.ticket_state},
             "duplicate": self.duplicate,
         }
+
+
+@dataclass
+class _Turn:
+    """What one pass has learned so far, handed from step to step."""
+
+    inbound: Inbound
+    intake: Intake
+    text: str
+    scope: MemoryScope
+    truncated: bool = False
+    hits: list[SearchHit] = field(default_factory=list)
+    triage: Triage | None = None
+    llm_calls: int = 0
 
 
 class ConversationEngine:
@@ -72,11 +96,19 @@ class ConversationEngine:
         knowledge: KnowledgeSearch,
         answerer: Answerer,
         config: EngineConfig | None = None,
+        *,
+        memory: MemoryStore | None = None,
+        triager: Triager | None = None,
+        router: EscalationRouter | None = None,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
         self._answerer = answerer
         self._config = config or EngineConfig()
+        self._memory = memory
+        self._triager = triager
+        self._router = router or EscalationRouter()
+        self._categories: tuple[str, ...] | None = None
 
     async def handle(self, inbound: Inbound) -> list[Action]:
         return list((await self.process(inbound)).actions)
@@ -86,48 +118,186 @@ class ConversationEngine:
         intake = await asyncio.to_thread(self._store.intake, inbound, cleaned.text)
         if intake is None:
             return Outcome(actions=(), decision=Decision.IGNORE, duplicate=True)
+        turn = _Turn(
+            inbound,
+            intake,
+            cleaned.head,
+            MemoryScope(intake.user_id, intake.conversation_id, intake.is_dm),
+            truncated=cleaned.truncated,
+        )
         if not cleaned.text:
             return await self._finish(
-                inbound, intake, Decision.CLARIFY, EMPTY_MESSAGE_REPLY, (), 0.0, ("empty_message",)
+                turn, Decision.CLARIFY, replies.EMPTY_MESSAGE, reasons=("empty_message",)
             )
 
+        memory_reply = await self._memory_command(turn)
+        if memory_reply is not None:
+            return memory_reply
+
         try:
-            hits = await self._knowledge.asearch(cleaned.head, k=self._config.top_k)
+            turn.hits = await self._knowledge.asearch(cleaned.head, k=self._config.top_k)
         except Exception:
             log.exception("knowledge search failed")
             return await self._finish(
-                inbound,
-                intake,
-                Decision.ESCALATE,
-                KNOWLEDGE_DOWN_REPLY,
-                (),
-                0.0,
-                ("knowledge_unavailable",),
+                turn, Decision.ESCALATE, replies.KNOWLEDGE_DOWN, reasons=("knowledge_unavailable",)
             )
 
         history = await asyncio.to_thread(
             self._store.thread_messages, intake.conversation_id, limit=self._config.history_turns
         )
+        report = await self._triage(turn, [m.text for m in history[:-1] if m.role == "customer"])
+        retrieval_confidence = turn.hits[0].score if turn.hits else None
+        # Near-tied categories make a question ambiguous only if it is close to the
+        # knowledge base at all; far from everything, it is out of scope, not ambiguous.
+        relevant = (retrieval_confidence or 0.0) >= self._router.policy.min_retrieval_confidence / 2
+        decision_context = {
+            "failed_attempts": intake.failed_attempts,
+            "ambiguous": bool(report and relevant and categories_near_tied(report.categories)),
+            "word_count": len(turn.text.split()),
+            "clarifications_asked": sum(1 for m in history if m.decision == "clarify"),
+        }
+
+        # Required escalations need no LLM call: decide them on local triage alone.
+        if turn.triage is not None:
+            required = self._router.required_escalation_reasons(
+                DecisionInput(turn.triage, retrieval_confidence, **decision_context)  # type: ignore[arg-type]
+            )
+            if required:
+                return await self._finish(
+                    turn, Decision.ESCALATE, replies.handover(required), reasons=tuple(required)
+                )
+
         request = AnswerRequest(
-            question=cleaned.head,
-            passages=tuple(hits),
+            question=turn.text,
+            passages=tuple(turn.hits),
             thread=tuple(HistoryTurn(m.role, m.text) for m in history[:-1]),
+            memory=await self._usable_memory(turn),
+            categories=self._known_categories(),
         )
         result = await self._answer(request)
-        answer_text, citations = _grounded(result, hits)
-        if answer_text is None:
-            reasons = ("llm_failure",) if result.error else ("no_supporting_passage",)
-            return await self._finish(
-                inbound, intake, Decision.ESCALATE, NO_ANSWER_REPLY, (), result.confidence, reasons
+        turn.llm_calls = getattr(self._answerer, "calls", 0)
+        answer_text, citations = _grounded(result, turn.hits)
+        if result.text and answer_text is None and result.error is None:
+            result = AnswerResult(None, (), 0.0, result.triage, error="citation_not_in_passages")
+
+        if turn.triage is not None and report is not None:
+            turn.triage = merge_llm_triage(
+                turn.triage,
+                result.triage,
+                lexicon_intent=report.intent_from_lexicon,
+                categories=self._known_categories(),
             )
-        if cleaned.truncated:
-            answer_text += (
-                f"\n\n(Your message was long, so I read its first "
-                f"{self._config.max_message_chars:,} characters.)"
+        if turn.triage is None:  # no triager configured: a grounded answer or a handover
+            return await self._without_router(turn, result, answer_text, citations)
+
+        routed = self._router.decide(
+            DecisionInput.from_answer(
+                turn.triage,
+                retrieval_confidence,
+                AnswerResult(
+                    answer_text,
+                    result.cited_doc_ids,
+                    result.confidence,
+                    result.triage,
+                    result.error,
+                ),
+                **decision_context,  # type: ignore[arg-type]
+            )
+        )
+        reasons = routed.reasons
+        if routed.action is Decision.ANSWER:
+            if answer_text is not None:
+                return await self._finish(
+                    turn,
+                    Decision.ANSWER,
+                    answer_text,
+                    citations,
+                    result.confidence,
+                    reasons,
+                )
+            if turn.triage.intent is Intent.FEEDBACK:
+                return await self._finish(
+                    turn, Decision.ANSWER, replies.FEEDBACK_THANKS, reasons=reasons
+                )
+            reasons = (*reasons, "no_supporting_passage")
+            return await self._finish(
+                turn, Decision.ESCALATE, replies.handover(reasons), reasons=reasons
+            )
+        if routed.action is Decision.CLARIFY:
+            suggested = result.triage.get("clarifying_question")
+            question = replies.clarifying_question(
+                routed.clarify_reason,
+                suggested if isinstance(suggested, str) else None,
+                [v.category for v in (report.categories if report else ())],
+            )
+            return await self._finish(
+                turn, Decision.CLARIFY, question, confidence=result.confidence, reasons=reasons
             )
         return await self._finish(
-            inbound, intake, Decision.ANSWER, answer_text, citations, result.confidence, (), hits
+            turn,
+            Decision.ESCALATE,
+            replies.handover(reasons),
+            confidence=result.confidence,
+            reasons=reasons,
         )
+
+    # --- steps ---------------------------------------------------------------------------
+    async def _memory_command(self, turn: _Turn) -> Outcome | None:
+        if self._memory is None:
+            return None
+        if RECALL_REQUEST.match(turn.text):
+            text = await asyncio.to_thread(self._memory.describe, turn.scope)
+            return await self._finish(turn, Decision.ANSWER, text, reasons=("memory_request",))
+        if FORGET_REQUEST.match(turn.text):
+            erased = await asyncio.to_thread(self._memory.forget, turn.scope.user_id)
+            text = (
+                f"Done. I've deleted everything I had about you: {erased.conversations} "
+                f"conversation(s), {erased.messages} message(s) and {erased.facts} remembered "
+                "fact(s). Nothing of it is kept."
+            )
+            # The conversation itself is gone, so the reply is not stored anywhere.
+            return self._outcome(
+                turn, Decision.ANSWER, text, reasons=("forget_request",), ticket_state=None
+            )
+        await asyncio.to_thread(self._memory.learn, turn.scope, turn.intake.message_id, turn.text)
+        return None
+
+    async def _triage(self, turn: _Turn, previous: list[str]):  # type: ignore[no-untyped-def]
+        if self._triager is None:
+            return None
+        past: list[PastMessage] = []
+        if self._memory is not None:
+            earlier = await asyncio.to_thread(
+                self._memory.previous_customer_messages_with_conversation,
+                turn.scope,
+                limit=self._config.user_history_messages,
+            )
+            past = [PastMessage(text=text, conversation_id=str(cid)) for text, cid in earlier]
+        context = TriageContext(
+            previous_messages=tuple(previous),
+            failed_attempts=turn.intake.failed_attempts,
+            user_history=tuple(past),
+            is_vip=turn.intake.is_vip,
+        )
+        hits = [(h.category or "", h.score) for h in turn.hits]
+        report = await asyncio.to_thread(self._triager.assess, turn.text, context, hits)
+        turn.triage = report.triage
+        return report
+
+    async def _usable_memory(self, turn: _Turn) -> tuple[str, ...]:
+        if self._memory is None:
+            return ()
+        facts = await asyncio.to_thread(self._memory.recall, turn.scope)
+        return tuple(f"{fact.key}: {fact.text}" for fact in facts)
+
+    def _known_categories(self) -> tuple[str, ...]:
+        if self._categories is None:
+            try:
+                self._categories = tuple(self._knowledge.categories())
+            except Exception:
+                log.exception("could not list knowledge categories")
+                return ()
+        return self._categories
 
     async def _answer(self, request: AnswerRequest) -> AnswerResult:
         try:
@@ -136,44 +306,83 @@ class ConversationEngine:
             log.exception("answerer raised")
             return AnswerResult(None, (), 0.0, error=f"answerer_exception: {type(exc).__name__}")
 
+    async def _without_router(
+        self, turn: _Turn, result: AnswerResult, text: str | None, citations: tuple[Citation, ...]
+    ) -> Outcome:
+        if text is None:
+            reasons = ("llm_failure",) if result.error else ("no_supporting_passage",)
+            return await self._finish(
+                turn,
+                Decision.ESCALATE,
+                replies.handover(reasons),
+                confidence=result.confidence,
+                reasons=reasons,
+            )
+        return await self._finish(turn, Decision.ANSWER, text, citations, result.confidence)
+
     async def _finish(
         self,
-        inbound: Inbound,
-        intake: Intake,
+        turn: _Turn,
         decision: Decision,
         text: str,
-        citations: tuple[Citation, ...],
-        confidence: float,
-        reasons: tuple[str, ...],
-        hits: list[SearchHit] | tuple[SearchHit, ...] = (),
+        citations: tuple[Citation, ...] = (),
+        confidence: float = 0.0,
+        reasons: tuple[str, ...] = (),
     ) -> Outcome:
+        if turn.truncated and decision is not Decision.CLARIFY:
+            text += (
+                f"\n\n(Your message was long, so I read its first "
+                f"{self._config.max_message_chars:,} characters.)"
+            )
         text = defuse_mass_mentions(text)
-        await asyncio.to_thread(
-            self._store.record_bot_reply,
-            intake.conversation_id,
+        state = await asyncio.to_thread(
+            self._store.record_outcome,
+            turn.intake.conversation_id,
             text,
             decision=decision.value,
             confidence=confidence,
             cited_doc_ids=[c.doc_id for c in citations],
+            reasons=reasons,
+            retrieval=[
+                {"doc_id": h.doc_id, "chunk_id": h.chunk_id, "score": round(h.score, 4)}
+                for h in turn.hits
+            ],
+            triage=turn.triage.to_json() if turn.triage else None,
             failed=decision is not Decision.ANSWER,
         )
+        return self._outcome(turn, decision, text, citations, confidence, reasons, state)
+
+    def _outcome(
+        self,
+        turn: _Turn,
+        decision: Decision,
+        text: str,
+        citations: tuple[Citation, ...] = (),
+        confidence: float = 0.0,
+        reasons: tuple[str, ...] = (),
+        ticket_state: str | None = None,
+    ) -> Outcome:
+        inbound = turn.inbound
         reply = Reply(
             platform=inbound.platform,
             workspace=inbound.workspace,
             channel=inbound.channel,
             thread=inbound.conversation_key[3],
-            text=text,
+            text=defuse_mass_mentions(text),
             citations=citations,
             kind=decision,
         )
         return Outcome(
             actions=(reply,),
             decision=decision,
-            reply=text,
+            reply=reply.text,
             citations=citations,
             confidence=confidence,
             reasons=reasons,
-            hits=tuple(hits),
+            triage=turn.triage,
+            ticket_state=ticket_state,
+            llm_calls=turn.llm_calls,
+            hits=tuple(turn.hits),
         )
 
 

@@ -165,14 +165,17 @@ class MemoryStore:
             row = session.get(MemorySummary, scope.user_id)
             return row.text if row else None
 
-    def previous_customer_messages(self, scope: MemoryScope, *, limit: int = 50) -> list[str]:
-        """This user's earlier messages in OTHER conversations (for triage of repeat issues).
+    def previous_customer_messages_with_conversation(
+        self, scope: MemoryScope, *, limit: int = 50
+    ) -> list[tuple[str, int]]:
+        """This user's newest messages in OTHER conversations, with their conversation id.
 
-        Used for scoring only, never quoted in a reply, so it is not limited to DMs.
+        For triage only (is this a repeat of an earlier issue?), never quoted in a reply,
+        so it is not limited to DMs.
         """
         with Session(self._engine) as session:
             rows = session.exec(
-                select(Message.text)
+                select(Message.text, Message.conversation_id)
                 .where(
                     Message.user_id == scope.user_id,
                     Message.role == "customer",
@@ -181,7 +184,7 @@ class MemoryStore:
                 .order_by(col(Message.id).desc())
                 .limit(limit)
             ).all()
-        return list(rows)
+        return [(text, conversation_id) for text, conversation_id in rows]
 
     def refresh_summary(self, user_id: int, *, conversations: int = 5) -> str:
         """Rebuild the rolling summary from the user's newest conversations."""

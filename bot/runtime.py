@@ -17,6 +17,8 @@ from bot.answering.base import Answerer
 from bot.answering.extractive import ExtractiveAnswerer
 from bot.config import Settings, SettingsError
 from bot.engine import ConversationEngine, EngineConfig
+from bot.escalation import EscalationPolicy, EscalationRouter
+from bot.memory import MemoryStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import make_engine
 from bot.storage.schema import upgrade_schema
@@ -34,6 +36,7 @@ class Runtime:
     knowledge: KnowledgeBase
     answerer: Answerer
     engine: ConversationEngine
+    memory: MemoryStore
 
 
 def open_database(settings: Settings) -> Engine:
@@ -67,9 +70,22 @@ def make_answerer(settings: Settings) -> Answerer:
     return ExtractiveAnswerer(min_score=settings.answer_min_score)
 
 
+def escalation_policy(settings: Settings) -> EscalationPolicy:
+    return EscalationPolicy(
+        min_retrieval_confidence=settings.answer_min_score,
+        min_answer_confidence=settings.min_answer_confidence,
+        max_failed_attempts=settings.escalate_after_failures,
+        frustration_threshold=settings.escalate_frustration,
+    )
+
+
 def build_runtime(settings: Settings, *, answerer: Answerer | None = None) -> Runtime:
+    from bot.triage import Triager
+    from knowledge.embedding import load_embedder
+
     database = open_database(settings)
     store = ConversationStore(database)
+    memory = MemoryStore(database)
     knowledge = open_knowledge(settings)
     chosen = answerer or make_answerer(settings)
     engine = ConversationEngine(
@@ -77,8 +93,11 @@ def build_runtime(settings: Settings, *, answerer: Answerer | None = None) -> Ru
         knowledge,
         chosen,
         EngineConfig(top_k=settings.kb_top_k, max_message_chars=settings.max_message_chars),
+        memory=memory,
+        triager=Triager(load_embedder()),
+        router=EscalationRouter(escalation_policy(settings)),
     )
-    return Runtime(settings, database, store, knowledge, chosen, engine)
+    return Runtime(settings, database, store, knowledge, chosen, engine, memory)
 
 
 def prepare_knowledge(

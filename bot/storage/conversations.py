@@ -39,6 +39,7 @@ class Intake:
     failed_attempts: int
     ticket_state: str = TicketState.PROCESSING.value
     is_dm: bool = False
+    is_vip: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +106,7 @@ class ConversationStore:
                 failed_attempts=conversation.failed_attempts,
                 ticket_state=ticket.state,
                 is_dm=conversation.is_dm,
+                is_vip=bool(session.get(User, user_id).is_vip),  # type: ignore[union-attr]
             )
 
     def record_outcome(
