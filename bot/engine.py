@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from bot import replies
 from bot.answering.base import Answerer, AnswerRequest, AnswerResult, HistoryTurn
 from bot.escalation import DecisionInput, EscalationRouter
+from bot.handoff.service import HandoffService
 from bot.memory import FORGET_REQUEST, RECALL_REQUEST, MemoryScope, MemoryStore
 from bot.ports import KnowledgeSearch
 from bot.storage.conversations import ConversationStore, Intake
@@ -84,6 +85,7 @@ class _Turn:
     text: str
     scope: MemoryScope
     truncated: bool = False
+    relayed: tuple[Action, ...] = ()
     hits: list[SearchHit] = field(default_factory=list)
     triage: Triage | None = None
     llm_calls: int = 0
@@ -100,6 +102,7 @@ class ConversationEngine:
         memory: MemoryStore | None = None,
         triager: Triager | None = None,
         router: EscalationRouter | None = None,
+        handoff: HandoffService | None = None,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -108,6 +111,7 @@ class ConversationEngine:
         self._memory = memory
         self._triager = triager
         self._router = router or EscalationRouter()
+        self._handoff = handoff
         self._categories: tuple[str, ...] | None = None
 
     async def handle(self, inbound: Inbound) -> list[Action]:
@@ -125,6 +129,26 @@ class ConversationEngine:
             MemoryScope(intake.user_id, intake.conversation_id, intake.is_dm),
             truncated=cleaned.truncated,
         )
+        if inbound.from_agent:  # a person from support answered in the thread: stay quiet
+            return Outcome(actions=(), decision=Decision.IGNORE, reasons=("human_reply",))
+        relayed: tuple[Action, ...] = ()
+        if self._handoff is not None:
+            active = await asyncio.to_thread(self._handoff.active_for, intake.conversation_id)
+            if active is not None:
+                author = inbound.user_name or inbound.user
+                relayed = tuple(
+                    await asyncio.to_thread(
+                        self._handoff.customer_message, intake.conversation_id, cleaned.text, author
+                    )
+                )
+                if active.status == "claimed":  # the agent answers, not the bot
+                    return Outcome(
+                        actions=relayed,
+                        decision=Decision.ESCALATE,
+                        reasons=(f"claimed_by:{active.claimed_by_name}",),
+                        ticket_state=intake.ticket_state,
+                    )
+        turn.relayed = relayed
         if not cleaned.text:
             return await self._finish(
                 turn, Decision.CLARIFY, replies.EMPTY_MESSAGE, reasons=("empty_message",)
@@ -350,7 +374,15 @@ class ConversationEngine:
             triage=turn.triage.to_json() if turn.triage else None,
             failed=decision is not Decision.ANSWER,
         )
-        return self._outcome(turn, decision, text, citations, confidence, reasons, state)
+        extra: list[Action] = list(turn.relayed)
+        if decision is Decision.ESCALATE and self._handoff is not None:
+            priority = turn.triage.priority if turn.triage else 5
+            extra += await asyncio.to_thread(
+                self._handoff.open, turn.intake.conversation_id, priority, reasons
+            )
+        return self._outcome(
+            turn, decision, text, citations, confidence, reasons, state, tuple(extra)
+        )
 
     def _outcome(
         self,
@@ -361,6 +393,7 @@ class ConversationEngine:
         confidence: float = 0.0,
         reasons: tuple[str, ...] = (),
         ticket_state: str | None = None,
+        extra: tuple[Action, ...] = (),
     ) -> Outcome:
         inbound = turn.inbound
         reply = Reply(
@@ -373,7 +406,7 @@ class ConversationEngine:
             kind=decision,
         )
         return Outcome(
-            actions=(reply,),
+            actions=(reply, *extra),
             decision=decision,
             reply=reply.text,
             citations=citations,

@@ -17,10 +17,14 @@ from sqlmodel import Session, col, delete, select
 from bot.storage.models import (
     AuditEntry,
     Conversation,
+    Escalation,
+    EscalationCard,
     Identity,
+    KbSuggestion,
     MemoryFact,
     MemorySummary,
     Message,
+    Rating,
     Ticket,
     TicketTransition,
     User,
@@ -271,7 +275,18 @@ class MemoryStore:
                     select(Ticket.id).where(col(Ticket.conversation_id).in_(conv_ids))
                 ).all()
             )
+            escalation_ids = list(
+                session.exec(
+                    select(Escalation.id).where(col(Escalation.conversation_id).in_(conv_ids))
+                ).all()
+            )
             statements = [
+                delete(Rating).where(
+                    col(Rating.conversation_id).in_(conv_ids) | (col(Rating.user_id) == user_id)
+                ),
+                delete(KbSuggestion).where(col(KbSuggestion.escalation_id).in_(escalation_ids)),
+                delete(EscalationCard).where(col(EscalationCard.escalation_id).in_(escalation_ids)),
+                delete(Escalation).where(col(Escalation.id).in_(escalation_ids)),
                 delete(MemoryFact).where(fact_filter),
                 delete(MemorySummary).where(col(MemorySummary.user_id) == user_id),
                 delete(TicketTransition).where(col(TicketTransition.ticket_id).in_(ticket_ids)),

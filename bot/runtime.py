@@ -18,10 +18,12 @@ from bot.answering.extractive import ExtractiveAnswerer
 from bot.config import Settings, SettingsError
 from bot.engine import ConversationEngine, EngineConfig
 from bot.escalation import EscalationPolicy, EscalationRouter
+from bot.handoff.service import HandoffService
 from bot.memory import MemoryStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import make_engine
 from bot.storage.schema import upgrade_schema
+from bot.types import Place, Platform
 from knowledge import KnowledgeBase
 from knowledge.sample import SAMPLE_DIR
 
@@ -37,6 +39,7 @@ class Runtime:
     answerer: Answerer
     engine: ConversationEngine
     memory: MemoryStore
+    handoff: HandoffService
 
 
 def open_database(settings: Settings) -> Engine:
@@ -87,6 +90,7 @@ def build_runtime(settings: Settings, *, answerer: Answerer | None = None) -> Ru
     store = ConversationStore(database)
     memory = MemoryStore(database)
     knowledge = open_knowledge(settings)
+    handoff = HandoffService(database, agents_desk(settings))
     chosen = answerer or make_answerer(settings)
     engine = ConversationEngine(
         store,
@@ -96,8 +100,18 @@ def build_runtime(settings: Settings, *, answerer: Answerer | None = None) -> Ru
         memory=memory,
         triager=Triager(load_embedder()),
         router=EscalationRouter(escalation_policy(settings)),
+        handoff=handoff,
     )
-    return Runtime(settings, database, store, knowledge, chosen, engine, memory)
+    return Runtime(settings, database, store, knowledge, chosen, engine, memory, handoff)
+
+
+def agents_desk(settings: Settings) -> Place:
+    """Where escalation cards go: Slack's or Discord's agents channel, else the console's."""
+    if settings.slack_agents_channel:
+        return Place(Platform.SLACK, "slack", settings.slack_agents_channel)
+    if settings.discord_agents_channel:
+        return Place(Platform.DISCORD, "discord", settings.discord_agents_channel)
+    return Place(Platform.CONSOLE, "local", "agents")
 
 
 def prepare_knowledge(

@@ -39,6 +39,9 @@ class Inbound:
     is_dm: bool = False
     mentions_bot: bool = False
     user_name: str | None = None
+    # The adapter found the author is a support agent (role / agents-channel member): the
+    # bot records the message as a human reply and stays quiet.
+    from_agent: bool = False
 
     @property
     def conversation_key(self) -> tuple[str, str, str, str]:
@@ -81,3 +84,101 @@ class Reply(Action):
     text: str
     citations: tuple[Citation, ...] = ()
     kind: Decision = Decision.ANSWER
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A channel (and optionally a thread) on one platform."""
+
+    platform: Platform
+    workspace: str
+    channel: str
+    thread: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRef:
+    """Who pressed a button or wrote in a handoff thread.
+
+    `is_agent` is decided by the adapter from the platform (a member of the agents channel,
+    or a holder of the configured role, in the same workspace); the core trusts only that.
+    """
+
+    platform: Platform
+    workspace: str
+    user: str
+    name: str
+    is_agent: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform.value}:{self.workspace}:{self.user}"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """`value` is opaque (an escalation's public id); state always comes from the database."""
+
+    action: str  # claim | resolve | draft | back_to_bot | release | rate
+    label: str
+    value: str
+    style: str | None = None  # primary | danger | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardView:
+    """The escalation card as data; adapters render it as Block Kit or an embed."""
+
+    escalation_id: str
+    title: str
+    status: str
+    priority: int
+    fields: tuple[tuple[str, str], ...]
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PostEscalation(Action):
+    """Post the card in the agents channel and the handoff summary in the card's thread.
+
+    The adapter reports where they landed with HandoffService.card_posted(...).
+    """
+
+    desk: Place
+    card: CardView
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateCard(Action):
+    card: CardView
+    message: str  # the card's message id on that platform
+    desk: Place
+
+
+@dataclass(frozen=True, slots=True)
+class PostInThread(Action):
+    """A message into a thread the bot did not just receive from: relays and reminders.
+
+    `author` attributes relayed text to a person ("Sam (support)").
+    """
+
+    place: Place
+    text: str
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PrivateNotice(Action):
+    """Only `user` sees it (Slack ephemeral, Discord ephemeral follow-up)."""
+
+    place: Place
+    user: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskRating(Action):
+    place: Place
+    text: str
+    buttons: tuple[Button, ...]

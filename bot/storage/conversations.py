@@ -70,16 +70,20 @@ class ConversationStore:
             message = Message(
                 conversation_id=conversation.id,  # type: ignore[arg-type]
                 user_id=user_id,
-                role="customer",
+                role="agent" if inbound.from_agent else "customer",
                 text=text,
                 event_id=inbound.event_id,
             )
             session.add(message)
             session.flush()
             ticket = TicketBook.open_for(session, conversation.id)  # type: ignore[arg-type]
-            TicketBook.move_path(
-                session, ticket, path_to_processing(TicketState(ticket.state)), "customer message"
-            )
+            if not inbound.from_agent:
+                TicketBook.move_path(
+                    session,
+                    ticket,
+                    path_to_processing(TicketState(ticket.state)),
+                    "customer message",
+                )
             conversation.updated_at = utcnow()
             AuditTrail.append(
                 session,

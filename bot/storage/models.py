@@ -149,3 +149,70 @@ class MemorySummary(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     message_count: int = Field(default=0)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Escalation(SQLModel, table=True):
+    """A conversation handed to humans. `public_id` is the only id buttons ever carry."""
+
+    __tablename__ = "escalations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    public_id: str = Field(max_length=32, unique=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    customer_user_id: int = Field(foreign_key="users.id", index=True)
+    priority: int = Field(default=5)
+    reasons: str = Field(sa_column=Column(Text, nullable=False))  # JSON list
+    status: str = Field(default="open", max_length=20, index=True)
+    claimed_by: str | None = Field(default=None, max_length=200)  # platform:workspace:user
+    claimed_by_name: str | None = Field(default=None, max_length=200)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    draft_reply: str = Field(default="", sa_column=Column(Text, nullable=False))
+    resolution: str | None = Field(default=None, sa_column=Column(Text))
+    reminders_sent: int = Field(default=0)
+    last_reminded_at: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    claimed_at: datetime | None = Field(default=None)
+    resolved_at: datetime | None = Field(default=None)
+
+
+class EscalationCard(SQLModel, table=True):
+    """Where an escalation's card and handoff thread live on one platform."""
+
+    __tablename__ = "escalation_cards"
+    __table_args__ = (UniqueConstraint("platform", "workspace", "channel", "thread"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalations.id", index=True)
+    platform: str = Field(max_length=20)
+    workspace: str = Field(max_length=100)
+    channel: str = Field(max_length=100)
+    message: str = Field(max_length=100)  # the card's message id (Slack ts, Discord id)
+    thread: str = Field(max_length=100)  # the handoff thread id
+
+
+class Rating(SQLModel, table=True):
+    __tablename__ = "ratings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversations.id", index=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    escalation_id: int | None = Field(default=None, foreign_key="escalations.id")
+    score: int  # 1-5
+    path: str = Field(max_length=10)  # bot | human
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class KbSuggestion(SQLModel, table=True):
+    """An agent's resolution, proposed as a knowledge base entry until someone decides."""
+
+    __tablename__ = "kb_suggestions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int | None = Field(default=None, foreign_key="escalations.id")
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    category: str | None = Field(default=None, max_length=100)
+    status: str = Field(default="pending", max_length=20, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = Field(default=None)
+    decided_by: str | None = Field(default=None, max_length=200)

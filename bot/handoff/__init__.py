@@ -1,0 +1,1 @@
+"""Human handoff: escalation records, the handoff summary, claims, relay, resolve, rating."""
