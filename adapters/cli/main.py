@@ -67,6 +67,8 @@ def chat(
         sys.stdout,
         session=ConsoleSession(user=user, channel=channel.lstrip("#")),
         interactive=sys.stdin.isatty(),
+        handoff=runtime.handoff,
+        find_conversation=runtime.store.find_conversation,
     )
     asyncio.run(serve(runtime, [adapter.run]))
 

@@ -6,9 +6,10 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 
-from bot.types import Inbound, Platform
+from bot.types import AgentRef, Inbound, Place, Platform
 
 WORKSPACE = "local"
+AGENTS_CHANNEL = "agents"
 
 
 @dataclass
@@ -17,18 +18,25 @@ class ConsoleSession:
     channel: str = "help"
     thread: str = "t1"
     is_dm: bool = False
+    seat: str = "customer"  # customer | agent
+    agent: str = "sam"
+    escalation: str | None = None  # the handoff thread an agent is typing into
     _threads: itertools.count = field(default_factory=lambda: itertools.count(2), repr=False)
 
     def new_thread(self) -> str:
         self.thread = f"t{next(self._threads)}"
         return self.thread
 
+    @property
+    def customer_channel(self) -> str:
+        return f"dm:{self.user}" if self.is_dm else self.channel
+
     def to_inbound(self, text: str) -> Inbound:
         """Normalize one typed line, exactly as the Slack and Discord adapters normalize events."""
         return Inbound(
             platform=Platform.CONSOLE,
             workspace=WORKSPACE,
-            channel=f"dm:{self.user}" if self.is_dm else self.channel,
+            channel=self.customer_channel,
             user=self.user,
             user_name=self.user,
             text=text,
@@ -38,6 +46,20 @@ class ConsoleSession:
             mentions_bot=True,
         )
 
+    def presser(self) -> AgentRef:
+        """Who presses a card button: the agent in the agent seat, else the customer."""
+        if self.seat == "agent":
+            return AgentRef(Platform.CONSOLE, WORKSPACE, self.agent, self.agent.title(), True)
+        return AgentRef(Platform.CONSOLE, WORKSPACE, self.user, self.user, False)
+
+    def handoff_thread(self) -> Place | None:
+        if self.escalation is None:
+            return None
+        return Place(Platform.CONSOLE, WORKSPACE, AGENTS_CHANNEL, self.escalation)
+
     def prompt(self) -> str:
+        if self.seat == "agent":
+            where = f"#agents › {self.escalation}" if self.escalation else "#agents"
+            return f"{self.agent} (agent) @ {where}> "
         where = "DM" if self.is_dm else f"#{self.channel}"
         return f"{self.user} @ {where} [{self.thread}]> "

@@ -23,6 +23,7 @@ from bot.storage.models import (
     Conversation,
     Escalation,
     EscalationCard,
+    Identity,
     KbSuggestion,
     Message,
     Rating,
@@ -48,6 +49,15 @@ log = logging.getLogger(__name__)
 
 ACTIVE = ("open", "claimed", "released")
 RATING_PROMPT = "How did we do? Rate the help you got (1 = poor, 5 = great)."
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    public_id: str
+    status: str
+    priority: int
+    issue: str
+    claimed_by_name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +390,44 @@ class HandoffService:
             )
             session.commit()
         return path
+
+    def rate_from_button(
+        self, value: str, platform: Platform, workspace: str, platform_user: str
+    ) -> str:
+        """A rating button press: `value` is "<conversation id>:<score>" from rating_buttons."""
+        conversation_text, _, score_text = value.partition(":")
+        if not (conversation_text.isdigit() and score_text.isdigit()):
+            raise ValueError("not a rating button")
+        with Session(self._engine) as session:
+            identity = session.exec(
+                select(Identity).where(
+                    Identity.platform == platform.value,
+                    Identity.workspace == workspace,
+                    Identity.platform_user_id == platform_user,
+                )
+            ).first()
+        if identity is None:
+            raise PermissionError("only the customer of this conversation can rate it")
+        return self.rate(int(conversation_text), identity.user_id, int(score_text))
+
+    def queue(self) -> list[QueueEntry]:
+        """Active escalations, most urgent first: what the agents channel is waiting on."""
+        with Session(self._engine) as session:
+            rows = session.exec(
+                select(Escalation)
+                .where(col(Escalation.status).in_(ACTIVE))
+                .order_by(col(Escalation.priority).desc(), col(Escalation.created_at))
+            ).all()
+        return [
+            QueueEntry(
+                e.public_id,
+                e.status,
+                e.priority,
+                e.summary.split("\n", 1)[0].removeprefix("*Issue:* "),
+                e.claimed_by_name,
+            )
+            for e in rows
+        ]
 
     # --- helpers ------------------------------------------------------------------------
     def _card_updates(self, escalation_id: int) -> list[Action]:

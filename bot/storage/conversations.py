@@ -193,6 +193,20 @@ class ConversationStore:
             failed=failed,
         )
 
+    def find_conversation(
+        self, platform: str, workspace: str, channel: str, thread: str
+    ) -> int | None:
+        with Session(self._engine) as session:
+            conversation = session.exec(
+                select(Conversation).where(
+                    Conversation.platform == platform,
+                    Conversation.workspace == workspace,
+                    Conversation.channel == channel,
+                    Conversation.thread == thread,
+                )
+            ).first()
+            return conversation.id if conversation else None
+
     def thread_messages(self, conversation_id: int, *, limit: int = 20) -> list[StoredMessage]:
         """The newest `limit` messages of a conversation, oldest first."""
         with Session(self._engine) as session:

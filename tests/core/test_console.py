@@ -49,7 +49,7 @@ async def test_switching_user_and_thread_changes_the_conversation(tmp_path: Path
     assert [i.user for i in seen] == ["alice", "bob", "bob", "bob"]
     assert seen[0].thread == "t1" and seen[1].thread != "t1" and seen[2].thread == "t1"
     assert seen[3].is_dm and seen[3].channel == "dm:bob"
-    assert "bob in DM" in output and "never sent" not in "".join(i.text for i in seen)
+    assert "bob @ DM [t1]" in output and "never sent" not in "".join(i.text for i in seen)
 
 
 async def test_unknown_command_and_blank_lines(tmp_path: Path) -> None:

@@ -1,0 +1,145 @@
+"""Hybrid search: vector and full-text candidates, filtered inside LanceDB, fused, deduplicated.
+
+Each retriever fetches a candidate pool (default 50) with the metadata filters applied in
+the query itself (`prefilter=True`), never afterwards, so a filter cannot starve the pool:
+- visibility: internal documents only with `include_internal=True` (never for customers);
+- category: exact match (labels are lower-cased at ingest and here);
+- product: the product asked for, or documents for 'all' products.
+An FAQ's alternate phrasings are separate vector rows of one chunk: the best one counts.
+`knowledge.fusion.fuse` orders the candidates and gives each a confidence in [0, 1], which
+becomes `SearchHit.score`; `rank_score` keeps the raw fused score. With `per_doc=True` only
+the best chunk of each document is returned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from knowledge.fusion import Candidate, FusionConfig, fuse
+from knowledge.index import ChunkIndex, sql_string
+from knowledge.loaders.metadata import ALL_PRODUCTS, normalize_label
+from knowledge.types import SearchHit, Visibility
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CANDIDATE_POOL = 50
+MAX_FTS_QUERY_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    category: str | None = None
+    product: str | None = None
+    include_internal: bool = False
+
+    def where(self) -> str:
+        """The SQL filter for LanceDB; every value is quoted by sql_string."""
+        clauses: list[str] = []
+        if not self.include_internal:
+            clauses.append(f"visibility = {sql_string(Visibility.PUBLIC)}")
+        category = normalize_label(self.category)
+        if category:
+            clauses.append(f"category = {sql_string(category)}")
+        product = normalize_label(self.product)
+        if product and product != ALL_PRODUCTS:
+            clauses.append(f"product IN ({sql_string(product)}, {sql_string(ALL_PRODUCTS)})")
+        return " AND ".join(clauses)
+
+
+class HybridSearcher:
+    """Runs both retrievers for one embedded query and fuses their candidates."""
+
+    def __init__(
+        self,
+        index: ChunkIndex,
+        fusion: FusionConfig | None = None,
+        pool: int = DEFAULT_CANDIDATE_POOL,
+    ) -> None:
+        self._index = index
+        self._fusion = fusion or FusionConfig()
+        self._pool = pool
+        self._threads: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def search(
+        self,
+        query: str,
+        vector: np.ndarray,
+        filters: SearchFilters,
+        *,
+        k: int,
+        per_doc: bool = True,
+    ) -> list[SearchHit]:
+        where = filters.where()
+        pool = max(self._pool, k)
+        rows: dict[str, dict[str, Any]] = {}
+        candidates: dict[str, Candidate] = {}
+
+        # Both retrievers at once: LanceDB releases the GIL, so latency is the slower one.
+        text_rows = self._executor().submit(self._text_rows, query, where, pool)
+        for row in self._index.vector_search(vector, where, pool):
+            chunk_id = row["chunk_id"]
+            if chunk_id in candidates:  # a weaker phrasing of an FAQ already counted
+                continue
+            rows[chunk_id] = row
+            candidates[chunk_id] = Candidate(
+                chunk_id=chunk_id,
+                doc_id=row["doc_id"],
+                vector_score=1.0 - float(row["_distance"]),
+                vector_rank=len(candidates) + 1,
+            )
+        for rank, row in enumerate(text_rows.result(), start=1):
+            chunk_id = row["chunk_id"]
+            rows.setdefault(chunk_id, row)
+            cand = candidates.setdefault(chunk_id, Candidate(chunk_id, row["doc_id"]))
+            cand.text_score = float(row["_score"])
+            cand.text_rank = rank
+
+        hits: list[SearchHit] = []
+        seen_docs: set[str] = set()
+        for fused in fuse(list(candidates.values()), self._fusion):
+            cand = fused.candidate
+            if per_doc and cand.doc_id in seen_docs:
+                continue
+            seen_docs.add(cand.doc_id)
+            hits.append(_hit(rows[cand.chunk_id], fused.confidence, fused.rank_score))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            with self._lock:
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(4, thread_name_prefix="kb-fulltext")
+        return self._threads
+
+    def _text_rows(self, query: str, where: str, pool: int) -> list[dict[str, Any]]:
+        try:
+            return self._index.text_search(query[:MAX_FTS_QUERY_CHARS], where, pool)
+        except Exception:  # vectors alone still answer; say so in the log
+            log.warning("full-text search failed; using vector results only", exc_info=True)
+            return []
+
+
+def _hit(row: dict[str, Any], confidence: float, rank_score: float) -> SearchHit:
+    extra = {key: str(row[key]) for key in ("product", "visibility", "updated") if row.get(key)}
+    return SearchHit(
+        doc_id=row["doc_id"],
+        chunk_id=row["chunk_id"],
+        title=row["title"],
+        url=row.get("url"),
+        category=row.get("category"),
+        score=float(confidence),
+        text=row["text"],
+        heading_path=tuple(row.get("heading_path") or ()),
+        source=row.get("source") or "",
+        rank_score=float(rank_score),
+        extra=extra,
+    )
