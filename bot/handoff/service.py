@@ -87,10 +87,14 @@ class HandoffService:
         self._engine = engine
         self.desk = desk
 
+    def _session(self) -> Session:
+        # Rows outlive their commit here (to build the actions that follow a change).
+        return Session(self._engine, expire_on_commit=False)
+
     # --- opening ------------------------------------------------------------------------
     def open(self, conversation_id: int, priority: int, reasons: tuple[str, ...]) -> list[Action]:
         """Create the escalation and the card to post; nothing if one is already active."""
-        with Session(self._engine) as session:
+        with self._session() as session:
             active = session.exec(
                 select(Escalation).where(
                     Escalation.conversation_id == conversation_id,
@@ -124,7 +128,7 @@ class HandoffService:
 
     def card_posted(self, public_id: str, desk: Place, message: str, thread: str) -> None:
         """The adapter tells where the card and its thread landed, for updates and relay."""
-        with Session(self._engine) as session:
+        with self._session() as session:
             escalation = self._by_public_id(session, public_id)
             session.add(
                 EscalationCard(
@@ -139,7 +143,7 @@ class HandoffService:
             session.commit()
 
     def active_for(self, conversation_id: int) -> ActiveEscalation | None:
-        with Session(self._engine) as session:
+        with self._session() as session:
             escalation = session.exec(
                 select(Escalation).where(
                     Escalation.conversation_id == conversation_id,
@@ -173,7 +177,7 @@ class HandoffService:
         handler = handlers.get(action)
         if handler is None:
             return [PrivateNotice(private, agent.user, f"Unknown action {action!r}.")]
-        with Session(self._engine) as session:
+        with self._session() as session:
             escalation = session.exec(
                 select(Escalation).where(Escalation.public_id == public_id)
             ).first()
@@ -195,7 +199,7 @@ class HandoffService:
 
     def _claim(self, escalation: Escalation, agent: AgentRef, private: Place) -> list[Action]:
         now = utcnow()
-        with Session(self._engine) as session:
+        with self._session() as session:
             result = session.execute(
                 update(Escalation)
                 .where(
@@ -228,7 +232,7 @@ class HandoffService:
 
     def resolve(self, public_id: str, agent: AgentRef, resolution: str | None) -> list[Action]:
         now = utcnow()
-        with Session(self._engine) as session:
+        with self._session() as session:
             escalation = self._by_public_id(session, public_id)
             result = session.execute(
                 update(Escalation)
@@ -286,7 +290,7 @@ class HandoffService:
         values: dict[str, object] = {"status": status}
         if status == "released":
             values.update(claimed_by=None, claimed_by_name=None, claimed_at=None)
-        with Session(self._engine) as session:
+        with self._session() as session:
             result = session.execute(
                 update(Escalation)
                 .where(
@@ -315,7 +319,7 @@ class HandoffService:
     # --- relay --------------------------------------------------------------------------
     def agent_reply(self, public_id: str, agent: AgentRef, text: str) -> list[Action]:
         """An agent's message in the handoff thread goes to the customer's thread."""
-        with Session(self._engine) as session:
+        with self._session() as session:
             escalation = self._by_public_id(session, public_id)
             if escalation.status != "claimed" or escalation.claimed_by != agent.key:
                 owner = escalation.claimed_by_name or "nobody"
@@ -337,7 +341,7 @@ class HandoffService:
         """A message typed in a handoff thread: relayed if it belongs to an escalation."""
         if not agent.is_agent:
             return []
-        with Session(self._engine) as session:
+        with self._session() as session:
             card = session.exec(
                 select(EscalationCard).where(
                     EscalationCard.platform == place.platform.value,
@@ -366,7 +370,7 @@ class HandoffService:
         """Store a 1-5 rating with the path it rates: 'human' if an agent claimed it."""
         if not 1 <= score <= 5:
             raise ValueError("a rating is a whole number from 1 to 5")
-        with Session(self._engine) as session:
+        with self._session() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None or conversation.user_id != user_id:
                 raise PermissionError("only the customer of this conversation can rate it")
@@ -398,7 +402,7 @@ class HandoffService:
         conversation_text, _, score_text = value.partition(":")
         if not (conversation_text.isdigit() and score_text.isdigit()):
             raise ValueError("not a rating button")
-        with Session(self._engine) as session:
+        with self._session() as session:
             identity = session.exec(
                 select(Identity).where(
                     Identity.platform == platform.value,
@@ -412,7 +416,7 @@ class HandoffService:
 
     def queue(self) -> list[QueueEntry]:
         """Active escalations, most urgent first: what the agents channel is waiting on."""
-        with Session(self._engine) as session:
+        with self._session() as session:
             rows = session.exec(
                 select(Escalation)
                 .where(col(Escalation.status).in_(ACTIVE))
@@ -431,7 +435,7 @@ class HandoffService:
 
     # --- helpers ------------------------------------------------------------------------
     def _card_updates(self, escalation_id: int) -> list[Action]:
-        with Session(self._engine) as session:
+        with self._session() as session:
             escalation = session.get(Escalation, escalation_id)
             assert escalation is not None
             conversation = session.get(Conversation, escalation.conversation_id)
@@ -449,7 +453,7 @@ class HandoffService:
         ]
 
     def _to_customer(self, escalation: Escalation, text: str, author: str | None = None) -> Action:
-        with Session(self._engine) as session:
+        with self._session() as session:
             conversation = session.get(Conversation, escalation.conversation_id)
         assert conversation is not None
         return PostInThread(_place(conversation), defuse_mass_mentions(text), author=author)
