@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     escalate_after_failures: int = Field(
         3, ge=1, le=20, validation_alias=AliasChoices("SUPPORTBOT_ESCALATE_AFTER_FAILURES")
     )
+    remind_after_minutes: int = Field(
+        15, ge=1, validation_alias=AliasChoices("SUPPORTBOT_REMIND_AFTER_MINUTES")
+    )
+    autoclose_hours: int = Field(
+        48, ge=1, validation_alias=AliasChoices("SUPPORTBOT_AUTOCLOSE_HOURS")
+    )
+    memory_retention_days: int = Field(
+        365, ge=1, validation_alias=AliasChoices("SUPPORTBOT_MEMORY_RETENTION_DAYS")
+    )
     max_message_chars: int = Field(
         4000, ge=100, validation_alias=AliasChoices("SUPPORTBOT_MAX_MESSAGE_CHARS")
     )

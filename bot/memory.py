@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
+from bot.storage.database import writer
 from bot.storage.models import (
     AuditEntry,
     Conversation,
@@ -127,13 +128,14 @@ class ErasureReport:
 class MemoryStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._writer = writer(engine)
 
     def learn(self, scope: MemoryScope, message_id: int, text: str) -> list[ExtractedFact]:
         """Store facts found in a customer message; a newer value for a key supersedes older."""
         facts = extract_facts(text)
         if not facts:
             return []
-        with Session(self._engine) as session:
+        with Session(self._writer) as session:
             for fact in facts:
                 session.add(
                     MemoryFact(
@@ -192,7 +194,7 @@ class MemoryStore:
 
     def refresh_summary(self, user_id: int, *, conversations: int = 5) -> str:
         """Rebuild the rolling summary from the user's newest conversations."""
-        with Session(self._engine) as session:
+        with Session(self._writer) as session:
             convs = session.exec(
                 select(Conversation)
                 .where(Conversation.user_id == user_id)
@@ -255,7 +257,7 @@ class MemoryStore:
         ticket and audit entry in them), their messages anywhere else, and all facts and
         summaries, including any fact another user's memory drew from those messages.
         """
-        with Session(self._engine) as session:
+        with Session(self._writer) as session:
             conv_ids = list(
                 session.exec(select(Conversation.id).where(Conversation.user_id == user_id)).all()
             )

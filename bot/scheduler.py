@@ -62,9 +62,13 @@ class KnowledgeSyncJob:
 
 
 def schedule_knowledge_sync(
-    scheduler: AsyncIOScheduler, job: KnowledgeSyncJob, *, minutes: int
+    scheduler: AsyncIOScheduler, job: KnowledgeSyncJob, *, minutes: int, jobstore: str = "default"
 ) -> None:
-    """Register the re-sync; `minutes=0` disables it."""
+    """Register the re-sync; `minutes=0` disables it.
+
+    The job holds live objects, so it belongs in an in-memory job store; it is registered
+    anew on every start under the same id.
+    """
     if minutes <= 0:
         return
     scheduler.add_job(
@@ -76,4 +80,5 @@ def schedule_knowledge_sync(
         replace_existing=True,
         max_instances=1,
         coalesce=True,
+        jobstore=jobstore,
     )

@@ -70,7 +70,9 @@ def chat(
         handoff=runtime.handoff,
         find_conversation=runtime.store.find_conversation,
     )
-    asyncio.run(serve(runtime, [adapter.run]))
+    from bot.types import Platform
+
+    asyncio.run(serve(runtime, [adapter.run], {Platform.CONSOLE: adapter.deliver}))
 
 
 @app.command()

@@ -31,8 +31,11 @@ def _card(match: re.Match[str]) -> str:
 
 
 def _phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group(0))
-    return "[phone]" if 8 <= len(digits) <= 15 else match.group(0)
+    raw = match.group(0)
+    digits = re.sub(r"\D", "", raw)
+    # A bare run of digits is more likely an order or ticket number than a phone number.
+    formatted = raw.lstrip().startswith("+") or len(re.findall(r"[ .()-]", raw)) >= 2
+    return "[phone]" if 8 <= len(digits) <= 15 and formatted else raw
 
 
 def redact(text: str) -> str:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from bot.handoff.cards import card_for
 from bot.handoff.summary import build_summary
+from bot.storage.database import writer
 from bot.storage.models import (
     Conversation,
     Escalation,
@@ -89,7 +90,7 @@ class HandoffService:
 
     def _session(self) -> Session:
         # Rows outlive their commit here (to build the actions that follow a change).
-        return Session(self._engine, expire_on_commit=False)
+        return Session(writer(self._engine), expire_on_commit=False)
 
     # --- opening ------------------------------------------------------------------------
     def open(self, conversation_id: int, priority: int, reasons: tuple[str, ...]) -> list[Action]:

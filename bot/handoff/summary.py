@@ -61,7 +61,8 @@ class HandoffSummary:
 
 
 def first_sentence(text: str, limit: int = 200) -> str:
-    sentence = _SENTENCE.split(text.strip(), maxsplit=1)[0]
+    flat = " ".join(line.lstrip("> ").strip() for line in text.split("\n") if line.strip())
+    sentence = _SENTENCE.split(flat, maxsplit=1)[0]
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 

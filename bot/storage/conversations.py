@@ -16,9 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.audit import AuditTrail, digest
+from bot.storage.database import writer
 from bot.storage.models import Conversation, Identity, Message, ProcessedEvent, User, utcnow
 from bot.tickets import TicketBook, TicketState, path_to_processing
 from bot.types import Inbound
+
+_RETRIES = 5
+
+
+class _Conflict(Exception):
+    """A uniqueness race with a concurrent writer; the transaction is safe to retry."""
+
 
 # Where a ticket goes after the bot acted, keyed by the engine's decision.
 _AFTER_DECISION = {
@@ -52,21 +60,39 @@ class StoredMessage:
 class ConversationStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._writer = writer(engine)
 
     def intake(self, inbound: Inbound, text: str) -> Intake | None:
-        """Store a customer message; None when this event id was already processed."""
+        """Store a customer message; None when this event id was already processed.
+
+        A conflict other than the dedupe key (two first messages of a new user creating
+        the same identity, or the same conversation, at once) is retried, never dropped.
+        """
+        for attempt in range(_RETRIES):
+            try:
+                return self._intake_once(inbound, text)
+            except _Conflict:
+                if attempt == _RETRIES - 1:
+                    raise
+        return None  # pragma: no cover - the loop returns or raises
+
+    def _intake_once(self, inbound: Inbound, text: str) -> Intake | None:
         platform, workspace, channel, thread = inbound.conversation_key
-        with Session(self._engine) as session:
+        with Session(self._writer) as session:
             try:
                 session.add(ProcessedEvent(platform=platform, event_id=inbound.event_id))
                 session.flush()
             except IntegrityError:
                 session.rollback()
                 return None
-            user_id = self._user_for(session, inbound)
-            conversation, created = self._conversation_for(
-                session, platform, workspace, channel, thread, user_id, inbound.is_dm
-            )
+            try:
+                user_id = self._user_for(session, inbound)
+                conversation, created = self._conversation_for(
+                    session, platform, workspace, channel, thread, user_id, inbound.is_dm
+                )
+            except IntegrityError as exc:  # someone else created the user or thread just now
+                session.rollback()
+                raise _Conflict() from exc
             message = Message(
                 conversation_id=conversation.id,  # type: ignore[arg-type]
                 user_id=user_id,
@@ -99,9 +125,9 @@ class ConversationStore:
             )
             try:
                 session.commit()
-            except IntegrityError:  # a concurrent delivery of the same event won the race
+            except IntegrityError as exc:
                 session.rollback()
-                return None
+                raise _Conflict() from exc
             return Intake(
                 user_id=user_id,
                 conversation_id=conversation.id,  # type: ignore[arg-type]
@@ -132,8 +158,8 @@ class ConversationStore:
         A failed attempt (no answer) counts toward the repeated-failure escalation rule.
         Returns the ticket's new state.
         """
-        with Session(self._engine) as session:
-            conversation = session.get(Conversation, conversation_id)
+        with Session(self._writer) as session:
+            conversation = session.get(Conversation, conversation_id, with_for_update=True)
             if conversation is None:
                 raise LookupError(f"conversation {conversation_id} does not exist")
             reply = Message(
@@ -256,12 +282,14 @@ class ConversationStore:
         is_dm: bool,
     ) -> tuple[Conversation, bool]:
         conversation = session.exec(
-            select(Conversation).where(
+            select(Conversation)
+            .where(
                 Conversation.platform == platform,
                 Conversation.workspace == workspace,
                 Conversation.channel == channel,
                 Conversation.thread == thread,
             )
+            .with_for_update()  # serializes writers of one conversation (its audit chain)
         ).first()
         if conversation is not None:
             return conversation, False

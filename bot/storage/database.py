@@ -21,10 +21,30 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def writer(engine: Engine) -> Engine:
+    """The same engine, for transactions that read and then write.
+
+    On SQLite such a transaction must take the write lock at BEGIN (IMMEDIATE): two
+    deferred ones that both read and then write fail at once ("database is locked", or a
+    stale WAL snapshot) instead of waiting. IMMEDIATE makes the second wait its turn
+    (busy_timeout), and WAL keeps plain readers free. On PostgreSQL it changes nothing;
+    row locks (SELECT ... FOR UPDATE) do that job there.
+    """
+    return engine.execution_options(sqlite_immediate=True)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN (IMMEDIATE) instead of the driver.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
