@@ -173,6 +173,18 @@ class Settings(BaseSettings):
         return self.home / "lancedb"
 
     @property
+    def suggestions_path(self) -> Path:
+        return self.home / "suggestions"
+
+    @property
+    def knowledge_sources(self) -> list[Path]:
+        """Configured sources plus approved agent answers, which every sync keeps."""
+        sources = [Path(s).expanduser() for s in self.kb_sources]
+        if self.suggestions_path.is_dir():
+            sources.append(self.suggestions_path)
+        return sources
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
 

@@ -82,14 +82,19 @@ def escalation_policy(settings: Settings) -> EscalationPolicy:
     )
 
 
-def build_runtime(settings: Settings, *, answerer: Answerer | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings,
+    *,
+    answerer: Answerer | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> Runtime:
     from bot.triage import Triager
     from knowledge.embedding import load_embedder
 
     database = open_database(settings)
     store = ConversationStore(database)
     memory = MemoryStore(database)
-    knowledge = open_knowledge(settings)
+    knowledge = knowledge or open_knowledge(settings)
     handoff = HandoffService(database, agents_desk(settings))
     chosen = answerer or make_answerer(settings)
     engine = ConversationEngine(
@@ -125,12 +130,10 @@ def prepare_knowledge(
     """
     if not runtime.knowledge.is_empty():
         return
-    sources = [p for p in runtime.settings.kb_sources]
-    if sources:
+    if runtime.settings.kb_sources:
+        sources = runtime.settings.knowledge_sources
         announce(f"Indexing the configured knowledge sources ({len(sources)})…")
-        from pathlib import Path
-
-        report = runtime.knowledge.sync([Path(s).expanduser() for s in sources])
+        report = runtime.knowledge.sync(sources)
     else:
         announce("Indexing the bundled sample knowledge base (Tasklane help center)…")
         report = runtime.knowledge.ingest([SAMPLE_DIR])

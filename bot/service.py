@@ -14,7 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -127,7 +126,7 @@ async def serve(
 ) -> None:
     """Start the scheduler on this loop, run the adapters until the first one ends."""
     _LIVE[key] = _Live(runtime, dict(deliver or {}))
-    sources = [Path(s).expanduser() for s in runtime.settings.kb_sources]
+    sources = runtime.settings.knowledge_sources if runtime.settings.kb_sources else []
     scheduler = make_scheduler(
         runtime.database,
         key=key,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from fakes.fixtures import fake_anthropic  # noqa: F401  (a loopback Anthropic API)
+from pg_fixtures import pg_database, postgres_url  # noqa: F401  (a real PostgreSQL server)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LANCEDB_LOG", "error")

@@ -129,7 +129,7 @@ def sync() -> None:
     kb = _open_kb(settings)
     try:
         with _progress_bar() as progress:
-            report = kb.sync([Path(s) for s in settings.kb_sources], progress=progress)
+            report = kb.sync(settings.knowledge_sources, progress=progress)
     except IngestAborted as exc:
         _print_report(exc.report)
         fail(str(exc), code=1)
@@ -275,3 +275,79 @@ def export(
         except OSError as exc:
             fail(f"--out {out}: {exc.strerror or exc}")
     err_console.print(f"exported {count} chunks", highlight=False)
+
+
+suggestions_app = typer.Typer(
+    name="suggestions",
+    help="Agents' resolutions proposed as knowledge base articles.",
+    no_args_is_help=True,
+)
+kb_app.add_typer(suggestions_app)
+
+
+def _database(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.runtime import open_database
+
+    try:
+        return open_database(settings)
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+@suggestions_app.command("list")
+def suggestions_list(
+    status: Annotated[str, typer.Option(help="pending, approved, rejected or all")] = "pending",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List suggestions (pending ones by default)."""
+    from bot.suggestions import list_suggestions
+
+    settings = _settings()
+    rows = list_suggestions(_database(settings), None if status == "all" else status)
+    if as_json:
+        payload = [
+            {"id": r.id, "question": r.question, "answer": r.answer, "status": r.status}
+            for r in rows
+        ]
+        print(json.dumps(payload, ensure_ascii=False))
+        return
+    if not rows:
+        console.print(f"no {status} suggestions")
+        return
+    table = Table("id", "status", "question", "answer")
+    for row in rows:
+        table.add_row(str(row.id), row.status, escape(row.question[:80]), escape(row.answer[:120]))
+    console.print(table)
+
+
+@suggestions_app.command("approve")
+def suggestions_approve(
+    suggestion_id: Annotated[int, typer.Argument(help="The suggestion's id.")],
+) -> None:
+    """Approve a suggestion: it becomes an article and is ingested now."""
+    from bot.suggestions import SuggestionError, decide, write_article
+
+    settings = _settings()
+    try:
+        suggestion = decide(_database(settings), suggestion_id, True, "cli")
+    except SuggestionError as exc:
+        fail(str(exc))
+    path = write_article(suggestion, settings.suggestions_path)
+    kb = _open_kb(settings)
+    report = kb.ingest([settings.suggestions_path])
+    err_console.print(f"approved suggestion {suggestion_id}: {path.name} ({report.summary()})")
+
+
+@suggestions_app.command("reject")
+def suggestions_reject(
+    suggestion_id: Annotated[int, typer.Argument(help="The suggestion's id.")],
+) -> None:
+    """Reject a suggestion; it stays listed as rejected."""
+    from bot.suggestions import SuggestionError, decide
+
+    settings = _settings()
+    try:
+        decide(_database(settings), suggestion_id, False, "cli")
+    except SuggestionError as exc:
+        fail(str(exc))
+    err_console.print(f"rejected suggestion {suggestion_id}")

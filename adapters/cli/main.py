@@ -32,10 +32,10 @@ def _mount_optional() -> None:
     from adapters.cli.kb import kb_app
 
     app.add_typer(kb_app, name="kb", help="Knowledge base: ingest, search, sync, export.")
-    try:
-        from adapters.cli.eval import eval_app
-    except ImportError:  # pragma: no cover - during development only
-        return
+    from adapters.cli.eval import eval_app
+    from adapters.cli.eval_routing import routing
+
+    eval_app.command("routing")(routing)
     app.add_typer(eval_app, name="eval", help="Measure retrieval and routing on your data.")
 
 
