@@ -170,7 +170,7 @@ class ConversationEngine:
             self._store.thread_messages, intake.conversation_id, limit=self._config.history_turns
         )
         report = await self._triage(turn, [m.text for m in history[:-1] if m.role == "customer"])
-        retrieval_confidence = turn.hits[0].score if turn.hits else None
+        retrieval_confidence = routing_score(turn.hits[0]) if turn.hits else None
         # Near-tied categories make a question ambiguous only if it is close to the
         # knowledge base at all; far from everything, it is out of scope, not ambiguous.
         relevant = (retrieval_confidence or 0.0) >= self._router.policy.min_retrieval_confidence / 2
@@ -434,3 +434,14 @@ def _grounded(
         for doc_id in dict.fromkeys(result.cited_doc_ids)
     )
     return result.text, citations
+
+
+def routing_score(hit: SearchHit) -> float:
+    """How close the question is to the best retrieved passage, on the router's scale.
+
+    The cosine of the question to the passage's best-matching text (an FAQ phrasing, a
+    heading or the passage): on CLINC150 (tuning split) it separates answerable from
+    out-of-scope questions better than the fused confidence (balanced accuracy 0.92 vs
+    0.86); docs/routing.md has the numbers. Full-text-only hits fall back to `score`.
+    """
+    return hit.vector_score if hit.vector_score is not None else hit.score

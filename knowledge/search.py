@@ -108,7 +108,9 @@ class HybridSearcher:
             if per_doc and cand.doc_id in seen_docs:
                 continue
             seen_docs.add(cand.doc_id)
-            hits.append(_hit(rows[cand.chunk_id], fused.confidence, fused.rank_score))
+            hits.append(
+                _hit(rows[cand.chunk_id], fused.confidence, fused.rank_score, cand.vector_score)
+            )
             if len(hits) == k:
                 break
         return hits
@@ -128,7 +130,9 @@ class HybridSearcher:
             return []
 
 
-def _hit(row: dict[str, Any], confidence: float, rank_score: float) -> SearchHit:
+def _hit(
+    row: dict[str, Any], confidence: float, rank_score: float, vector_score: float | None = None
+) -> SearchHit:
     extra = {key: str(row[key]) for key in ("product", "visibility", "updated") if row.get(key)}
     return SearchHit(
         doc_id=row["doc_id"],
@@ -142,4 +146,5 @@ def _hit(row: dict[str, Any], confidence: float, rank_score: float) -> SearchHit
         source=row.get("source") or "",
         rank_score=float(rank_score),
         extra=extra,
+        vector_score=vector_score,
     )

@@ -36,6 +36,9 @@ class SearchHit:
     source: str = ""
     rank_score: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
+    # Cosine of the query to this chunk (None if only full-text found it): the engine's
+    # routing rule is calibrated on cosines, so it reads this rather than `score`.
+    vector_score: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {

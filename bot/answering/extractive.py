@@ -17,23 +17,28 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 class ExtractiveAnswerer:
     """Quotes the top passage if its retrieval confidence clears `min_score`."""
 
-    def __init__(self, *, min_score: float = 0.45, max_quote_chars: int = 900) -> None:
+    def __init__(self, *, min_score: float = 0.55, max_quote_chars: int = 900) -> None:
         self.min_score = min_score
         self.max_quote_chars = max_quote_chars
 
     async def answer(self, request: AnswerRequest) -> AnswerResult:
-        supported = [hit for hit in request.passages if hit.score >= self.min_score]
+        supported = [hit for hit in request.passages if closeness(hit) >= self.min_score]
         if not supported:
-            best = max((hit.score for hit in request.passages), default=0.0)
+            best = max((closeness(hit) for hit in request.passages), default=0.0)
             return AnswerResult(text=None, cited_doc_ids=(), confidence=best)
         best = supported[0]
         cited = [best.doc_id]
         text = _introduce(best) + "\n\n" + quote(best.text, self.max_quote_chars)
         # A second passage from another article that is nearly as strong is worth pointing to.
-        if len(supported) > 1 and supported[1].score >= best.score - 0.05:
+        if len(supported) > 1 and closeness(supported[1]) >= closeness(best) - 0.05:
             cited.append(supported[1].doc_id)
             text += f"\n\nSee also: {supported[1].title}."
-        return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=best.score)
+        return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=closeness(best))
+
+
+def closeness(hit: SearchHit) -> float:
+    """The question-to-passage cosine when known (the router's scale), else the score."""
+    return hit.vector_score if hit.vector_score is not None else hit.score
 
 
 def _introduce(hit: SearchHit) -> str:
