@@ -1,0 +1,5 @@
+"""`python -m adapters.cli` = `supportbot`."""
+
+from adapters.cli.main import main
+
+main()
