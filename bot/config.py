@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     )
     kb_top_k: int = Field(5, ge=1, le=50, validation_alias=AliasChoices("SUPPORTBOT_KB_TOP_K"))
     answer_min_score: float = Field(
-        0.55, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_ANSWER_MIN_SCORE")
+        0.42, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_ANSWER_MIN_SCORE")
+    )
+    faq_min_score: float = Field(
+        0.62, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_FAQ_MIN_SCORE")
     )
     min_answer_confidence: float = Field(
         0.5, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_MIN_ANSWER_CONFIDENCE")

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot import replies
 from bot.answering.base import Answerer, AnswerRequest, AnswerResult, HistoryTurn
+from bot.answering.thresholds import AnswerThresholds, closeness
 from bot.escalation import DecisionInput, EscalationRouter
 from bot.handoff.service import HandoffService
 from bot.memory import FORGET_REQUEST, RECALL_REQUEST, MemoryScope, MemoryStore
@@ -33,6 +34,10 @@ from bot.types import Action, Citation, Decision, Inbound, Reply
 from knowledge.types import SearchHit
 
 log = logging.getLogger(__name__)
+
+# A question this close (relative to the answer threshold) nearly matched: if it matched
+# several categories about equally, asking which one is better than handing over.
+NEAR_MISS = 0.9
 
 # Kept for callers that refer to the old names.
 EMPTY_MESSAGE_REPLY = replies.EMPTY_MESSAGE
@@ -103,6 +108,7 @@ class ConversationEngine:
         triager: Triager | None = None,
         router: EscalationRouter | None = None,
         handoff: HandoffService | None = None,
+        thresholds: AnswerThresholds | None = None,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -112,6 +118,7 @@ class ConversationEngine:
         self._triager = triager
         self._router = router or EscalationRouter()
         self._handoff = handoff
+        self._thresholds = thresholds or AnswerThresholds()
         self._categories: tuple[str, ...] | None = None
 
     async def handle(self, inbound: Inbound) -> list[Action]:
@@ -170,10 +177,12 @@ class ConversationEngine:
             self._store.thread_messages, intake.conversation_id, limit=self._config.history_turns
         )
         report = await self._triage(turn, [m.text for m in history[:-1] if m.role == "customer"])
-        retrieval_confidence = routing_score(turn.hits[0]) if turn.hits else None
-        # Near-tied categories make a question ambiguous only if it is close to the
-        # knowledge base at all; far from everything, it is out of scope, not ambiguous.
-        relevant = (retrieval_confidence or 0.0) >= self._router.policy.min_retrieval_confidence / 2
+        retrieval_confidence = closeness(turn.hits[0]) if turn.hits else None
+        threshold = self._thresholds.for_hit(turn.hits[0]) if turn.hits else 1.0
+        router = self._router_for(threshold)
+        # Near-tied categories make a question ambiguous only when it nearly matched: far
+        # from everything, it is out of scope (escalate), not ambiguous (clarify).
+        relevant = (retrieval_confidence or 0.0) >= NEAR_MISS * threshold
         decision_context = {
             "failed_attempts": intake.failed_attempts,
             "ambiguous": bool(report and relevant and categories_near_tied(report.categories)),
@@ -183,7 +192,7 @@ class ConversationEngine:
 
         # Required escalations need no LLM call: decide them on local triage alone.
         if turn.triage is not None:
-            required = self._router.required_escalation_reasons(
+            required = router.required_escalation_reasons(
                 DecisionInput(turn.triage, retrieval_confidence, **decision_context)  # type: ignore[arg-type]
             )
             if required:
@@ -214,7 +223,7 @@ class ConversationEngine:
         if turn.triage is None:  # no triager configured: a grounded answer or a handover
             return await self._without_router(turn, result, answer_text, citations)
 
-        routed = self._router.decide(
+        routed = router.decide(
             DecisionInput.from_answer(
                 turn.triage,
                 retrieval_confidence,
@@ -264,6 +273,13 @@ class ConversationEngine:
             confidence=result.confidence,
             reasons=reasons,
         )
+
+    def _router_for(self, threshold: float) -> EscalationRouter:
+        """The router with the retrieval threshold of what matched (FAQ or passage)."""
+        policy = self._router.policy
+        if policy.min_retrieval_confidence == threshold:
+            return self._router
+        return EscalationRouter(replace(policy, min_retrieval_confidence=threshold))
 
     # --- steps ---------------------------------------------------------------------------
     async def _memory_command(self, turn: _Turn) -> Outcome | None:
@@ -434,14 +450,3 @@ def _grounded(
         for doc_id in dict.fromkeys(result.cited_doc_ids)
     )
     return result.text, citations
-
-
-def routing_score(hit: SearchHit) -> float:
-    """How close the question is to the best retrieved passage, on the router's scale.
-
-    The cosine of the question to the passage's best-matching text (an FAQ phrasing, a
-    heading or the passage): on CLINC150 (tuning split) it separates answerable from
-    out-of-scope questions better than the fused confidence (balanced accuracy 0.92 vs
-    0.86); docs/routing.md has the numbers. Full-text-only hits fall back to `score`.
-    """
-    return hit.vector_score if hit.vector_score is not None else hit.score

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.answering.base import Answerer
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.thresholds import AnswerThresholds
 from bot.config import Settings, SettingsError
 from bot.engine import ConversationEngine, EngineConfig
 from bot.escalation import EscalationPolicy, EscalationRouter
@@ -70,7 +71,11 @@ def make_answerer(settings: Settings) -> Answerer:
         from bot.answering.claude import ClaudeAnswerer
 
         return ClaudeAnswerer.from_settings(settings)
-    return ExtractiveAnswerer(min_score=settings.answer_min_score)
+    return ExtractiveAnswerer(thresholds=answer_thresholds(settings))
+
+
+def answer_thresholds(settings: Settings) -> AnswerThresholds:
+    return AnswerThresholds(passage=settings.answer_min_score, faq=settings.faq_min_score)
 
 
 def escalation_policy(settings: Settings) -> EscalationPolicy:
@@ -106,6 +111,7 @@ def build_runtime(
         triager=Triager(load_embedder()),
         router=EscalationRouter(escalation_policy(settings)),
         handoff=handoff,
+        thresholds=answer_thresholds(settings),
     )
     return Runtime(settings, database, store, knowledge, chosen, engine, memory, handoff)
 

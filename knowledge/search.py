@@ -134,6 +134,7 @@ def _hit(
     row: dict[str, Any], confidence: float, rank_score: float, vector_score: float | None = None
 ) -> SearchHit:
     extra = {key: str(row[key]) for key in ("product", "visibility", "updated") if row.get(key)}
+    extra["kind"] = chunk_kind(row)
     return SearchHit(
         doc_id=row["doc_id"],
         chunk_id=row["chunk_id"],
@@ -148,3 +149,15 @@ def _hit(
         extra=extra,
         vector_score=vector_score,
     )
+
+
+def chunk_kind(row: dict[str, Any]) -> str:
+    """ "faq" for an FAQ entry (its text opens with its question, the title), else "passage".
+
+    Callers need it because closeness means different things: a question matched against
+    an FAQ's phrasings is question-to-question, against a passage question-to-prose.
+    """
+    text, title = str(row.get("text") or ""), str(row.get("title") or "")
+    if not row.get("heading_path") and title and text.startswith(title + "\n"):
+        return "faq"
+    return "passage"

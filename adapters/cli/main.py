@@ -136,14 +136,37 @@ def run(
             settings.require_discord()
     except SettingsError as exc:
         fail(str(exc))
-    remote = chosen - {PlatformName.console}
-    if remote:
-        names = ", ".join(sorted(p.value for p in remote))
-        fail(
-            f"the {names} adapter is not part of this release yet; "
-            "`supportbot run` serves the console"
-        )
-    chat()
+    if chosen == {PlatformName.console}:
+        chat()
+        return
+    if PlatformName.console in chosen:
+        fail("--platform console is the local chat; run it on its own (`supportbot chat`)")
+    asyncio.run(_serve_platforms(chosen))
+
+
+async def _serve_platforms(chosen: set[PlatformName]) -> None:
+    """Slack and/or Discord in one process, sharing one core and one scheduler."""
+    from bot.service import serve
+    from bot.types import Platform
+
+    runtime = _runtime()
+    runners, deliver = [], {}
+    try:
+        if PlatformName.slack in chosen:
+            from adapters.slack import build_slack
+
+            slack = build_slack(runtime)
+            runners.append(slack.run)
+            deliver[Platform.SLACK] = slack.deliver
+        if PlatformName.discord in chosen:
+            from adapters.discord import build_discord
+
+            discord_adapter = build_discord(runtime)
+            runners.append(discord_adapter.run)
+            deliver[Platform.DISCORD] = discord_adapter.deliver
+    except SettingsError as exc:
+        fail(str(exc))
+    await serve(runtime, runners, deliver)
 
 
 @db_app.command("upgrade")

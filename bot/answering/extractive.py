@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from bot.answering.base import AnswerRequest, AnswerResult
+from bot.answering.thresholds import AnswerThresholds, closeness
 from knowledge.types import SearchHit
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -17,12 +18,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 class ExtractiveAnswerer:
     """Quotes the top passage if its retrieval confidence clears `min_score`."""
 
-    def __init__(self, *, min_score: float = 0.55, max_quote_chars: int = 900) -> None:
-        self.min_score = min_score
+    def __init__(
+        self, *, thresholds: AnswerThresholds | None = None, max_quote_chars: int = 900
+    ) -> None:
+        self.thresholds = thresholds or AnswerThresholds()
         self.max_quote_chars = max_quote_chars
 
     async def answer(self, request: AnswerRequest) -> AnswerResult:
-        supported = [hit for hit in request.passages if closeness(hit) >= self.min_score]
+        supported = [
+            hit for hit in request.passages if closeness(hit) >= self.thresholds.for_hit(hit)
+        ]
         if not supported:
             best = max((closeness(hit) for hit in request.passages), default=0.0)
             return AnswerResult(text=None, cited_doc_ids=(), confidence=best)
@@ -34,11 +39,6 @@ class ExtractiveAnswerer:
             cited.append(supported[1].doc_id)
             text += f"\n\nSee also: {supported[1].title}."
         return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=closeness(best))
-
-
-def closeness(hit: SearchHit) -> float:
-    """The question-to-passage cosine when known (the router's scale), else the score."""
-    return hit.vector_score if hit.vector_score is not None else hit.score
 
 
 def _introduce(hit: SearchHit) -> str:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.answering.base import AnswerRequest, AnswerResult
 from bot.answering.extractive import ExtractiveAnswerer
+from bot.answering.thresholds import AnswerThresholds
 from bot.engine import ConversationEngine, EngineConfig
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import make_engine
@@ -37,7 +38,7 @@ def make_engine_with(
     return ConversationEngine(
         store,
         knowledge,
-        answerer or ExtractiveAnswerer(min_score=0.45),
+        answerer or ExtractiveAnswerer(thresholds=AnswerThresholds(passage=0.45)),
         EngineConfig(max_message_chars=200),
     )
 
