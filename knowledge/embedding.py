@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -28,18 +29,46 @@ class Embedder:
     dim = EMBEDDING_DIM
     name = MODEL_NAME
 
+    # Small calls (a question, a conversation's messages) are cached per text: one
+    # customer message is embedded by search and again by triage, and triage re-reads the
+    # conversation's earlier messages on every turn. Bulk ingest batches bypass the cache.
+    CACHE_ENTRIES = 4096
+    CACHE_MAX_BATCH = 64
+
     def __init__(self, model: SentenceTransformer, batch_size: int = 64) -> None:
         self._model = model
         self._batch_size = batch_size
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed many texts in batches; returns shape (len(texts), 384), rows unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) > self.CACHE_MAX_BATCH:
+            return self._encode(list(texts))
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        fresh = self._encode(missing) if missing else None
+        with self._lock:
+            for text, vector in zip(missing, fresh if fresh is not None else [], strict=True):
+                self._cache[text] = vector
+                if len(self._cache) > self.CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+            rows = []
+            for text in texts:
+                vector = self._cache.get(text)
+                if vector is None:  # evicted by a concurrent caller just now
+                    vector = fresh[missing.index(text)] if fresh is not None else None
+                else:
+                    self._cache.move_to_end(text)
+                rows.append(vector)
+        return np.stack(rows).astype(np.float32, copy=False)
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             vectors = self._model.encode(
-                list(texts),
+                texts,
                 batch_size=self._batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
