@@ -9,7 +9,7 @@ receives it and reproducible in a test. The order of the checks is the policy:
    retries. The LLM's suggestion only adds the reason "llm_suggested" here.
 2. The LLM suggested escalating: escalate (asking for a human is the safe direction).
 3. A bare greeting: clarify ("how can I help?"); positive or neutral feedback: answer
-   (acknowledge) - neither needs the knowledge base.
+   (acknowledge) - unless the knowledge base answers it confidently, which wins.
 4. Low retrieval or answer confidence (or no answer): clarify when that is better - a
    very short or ambiguous message on the first attempt, or the LLM asked for it, and
    no clarifying question was asked yet - otherwise escalate.
@@ -150,15 +150,18 @@ class EscalationRouter:
         if suggested is Decision.ESCALATE and self.policy.follow_llm_escalation:
             return self._decide(Decision.ESCALATE, ["llm_suggested"], triage)
 
-        if triage.intent is Intent.GREETING:
+        low = self.low_confidence_reasons(inp)
+        # Small talk is recognised only when the knowledge base has no confident answer:
+        # an operator who wrote an entry for "hello" or "thanks" wants it used.
+        if triage.intent is Intent.GREETING and low:
             return self._decide(Decision.CLARIFY, ["greeting"], triage, clarify="greeting")
-        if triage.intent is Intent.FEEDBACK and triage.sentiment in (
-            Sentiment.POSITIVE,
-            Sentiment.NEUTRAL,
+        if (
+            triage.intent is Intent.FEEDBACK
+            and triage.sentiment in (Sentiment.POSITIVE, Sentiment.NEUTRAL)
+            and low
         ):
             return self._decide(Decision.ANSWER, ["feedback_acknowledged"], triage)
 
-        low = self.low_confidence_reasons(inp)
         can_clarify = (
             inp.clarifications_asked < self.policy.max_clarifications and inp.failed_attempts == 0
         )
