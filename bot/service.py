@@ -48,12 +48,36 @@ def job_policy(runtime: Runtime) -> jobs.JobPolicy:
     )
 
 
+def action_platform(action: Action) -> Platform | None:
+    """The platform an action must be rendered on (its place, desk or reply platform)."""
+    platform = getattr(action, "platform", None)
+    if isinstance(platform, Platform):
+        return platform
+    place = getattr(action, "place", None) or getattr(action, "desk", None)
+    return place.platform if place is not None else None
+
+
+async def forward(actions: Sequence[Action], *, origin: Platform, key: str = "default") -> None:
+    """Deliver actions an adapter got but cannot render: they belong to another platform.
+
+    This is how cross-platform handoff works: a Discord customer's escalation card goes to
+    a Slack agents channel, and a Slack agent's reply goes back to the Discord thread.
+    """
+    foreign = [a for a in actions if action_platform(a) not in (origin, None)]
+    if not foreign:
+        return
+    live = _LIVE.get(key)
+    if live is None:
+        log.warning("%d action(s) for another platform, but no live runtime", len(foreign))
+        return
+    await dispatch(live, foreign)
+
+
 async def dispatch(live: _Live, actions: Sequence[Action]) -> None:
     """Hand each action to the adapter of its platform; unrenderable ones are logged."""
     by_platform: dict[Platform, list[Action]] = {}
     for action in actions:
-        place = getattr(action, "place", None) or getattr(action, "desk", None)
-        platform = place.platform if place is not None else None
+        platform = action_platform(action)
         if platform is None:
             continue
         by_platform.setdefault(platform, []).append(action)

@@ -28,6 +28,7 @@ from adapters.discord.render import (
     thread_name,
 )
 from bot.runtime import Runtime
+from bot.service import forward
 from bot.types import (
     Action,
     AgentRef,
@@ -226,7 +227,8 @@ class DiscordAdapter:
         origin: discord.Message | None = None,
         interaction: discord.Interaction[Any] | None = None,
     ) -> None:
-        """Render the Discord actions among `actions`; others belong to other adapters."""
+        """Render the Discord actions among `actions`; others go to their own adapters."""
+        await forward(actions, origin=Platform.DISCORD)
         for action in actions:
             if platform_of(action) is not Platform.DISCORD:
                 continue

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackCall, render, render_summary
 from bot.handoff.service import HandoffService
+from bot.service import action_platform, forward
 from bot.types import Action, Place, Platform
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,16 @@ class Outbox:
         self.pacer = pacer or ChannelPacer()
 
     async def send(self, actions: Iterable[Action], team: str) -> None:
-        """Render and send each action in order; one failure does not stop the rest."""
+        """Render and send each Slack action in order; one failure does not stop the rest.
+
+        Actions for another platform (a cross-platform handoff) go to that platform's
+        adapter through the core's dispatcher.
+        """
+        actions = list(actions)
+        await forward(actions, origin=Platform.SLACK)
         for action in actions:
+            if action_platform(action) not in (Platform.SLACK, None):
+                continue
             for call in render(action):
                 try:
                     await self.call(call, team)
