@@ -8,8 +8,9 @@ receives it and reproducible in a test. The order of the checks is the policy:
    the threshold, priority at the top of the scale, an answerer that failed after its
    retries. The LLM's suggestion only adds the reason "llm_suggested" here.
 2. The LLM suggested escalating: escalate (asking for a human is the safe direction).
-3. A bare greeting: clarify ("how can I help?"); positive or neutral feedback: answer
-   (acknowledge) - unless the knowledge base answers it confidently, which wins.
+3. A bare greeting: clarify ("how can I help?"); positive feedback: answer (thank) -
+   unless the knowledge base answers it confidently, which wins. Neutral "feedback" is
+   too often an out-of-scope remark to thank for, so it is routed like any question.
 4. Low retrieval or answer confidence (or no answer): clarify when that is better - a
    very short or ambiguous message on the first attempt, or the LLM asked for it, and
    no clarifying question was asked yet - otherwise escalate.
@@ -155,11 +156,7 @@ class EscalationRouter:
         # an operator who wrote an entry for "hello" or "thanks" wants it used.
         if triage.intent is Intent.GREETING and low:
             return self._decide(Decision.CLARIFY, ["greeting"], triage, clarify="greeting")
-        if (
-            triage.intent is Intent.FEEDBACK
-            and triage.sentiment in (Sentiment.POSITIVE, Sentiment.NEUTRAL)
-            and low
-        ):
+        if triage.intent is Intent.FEEDBACK and triage.sentiment is Sentiment.POSITIVE and low:
             return self._decide(Decision.ANSWER, ["feedback_acknowledged"], triage)
 
         can_clarify = (
