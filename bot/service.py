@@ -158,13 +158,16 @@ async def serve(
         sync_minutes=runtime.settings.kb_sync_minutes,
     )
     scheduler.start()
+    tasks: list[asyncio.Task[None]] = []
     try:
         tasks = [asyncio.create_task(run()) for run in adapters]
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             task.result()
     finally:
+        # Also when serve itself is cancelled: no adapter outlives the process's main task.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         scheduler.shutdown(wait=False)
         _LIVE.pop(key, None)

@@ -10,6 +10,7 @@ from typing import Any
 
 import discord
 import pytest
+from fakes.corpus import small_corpus
 
 from adapters.discord import DiscordAdapter, build_discord
 from bot.config import load_settings
@@ -23,35 +24,7 @@ from tests.discord.fake_discord import (
     FakeDiscord,
 )
 
-CORPUS = {
-    "reset-password.md": """---
-title: How to reset your password
-category: account
-url: https://help.example.com/reset-password
----
-
-To reset your password, open the sign-in page and click Forgot password. We email you a
-reset link that is valid for 60 minutes. Choose a new password of at least 10 characters.
-""",
-    "export-data.md": """---
-title: Exporting your project data
-category: data
-url: https://help.example.com/export
----
-
-To export project data as CSV, open Project settings and choose Export. The export file is
-emailed to you within a few minutes. Exports include tasks, comments and attachments.
-""",
-    "maintenance.md": """---
-title: Scheduled maintenance windows
-category: status
-url: https://help.example.com/maintenance
----
-
-Scheduled maintenance windows happen every Sunday at 02:00 UTC. During scheduled
-maintenance @everyone @here <@&300000000000000001> <@123> the app is read-only for ten minutes.
-""",
-}
+CORPUS = small_corpus("@everyone @here <@&300000000000000001> <@123>")
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from fakes.corpus import small_corpus
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
@@ -26,35 +27,7 @@ TEAM = "T1"
 HELP = "CHELP"
 AGENTS = "CAGENTS"
 
-CORPUS = {
-    "reset-password.md": """---
-title: How to reset your password
-category: account
-url: https://help.example.com/reset-password
----
-
-To reset your password, open the sign-in page and click Forgot password. We email you a
-reset link that is valid for 60 minutes. Choose a new password of at least 10 characters.
-""",
-    "export-data.md": """---
-title: Exporting your project data
-category: data
-url: https://help.example.com/export
----
-
-To export project data as CSV, open Project settings and choose Export. The export file is
-emailed to you within a few minutes. Exports include tasks, comments and attachments.
-""",
-    "maintenance.md": """---
-title: Scheduled maintenance windows
-category: status
-url: https://help.example.com/maintenance
----
-
-Scheduled maintenance windows happen every Sunday at 02:00 UTC. During scheduled
-maintenance <!channel> @here <!subteam^S1> <@U999> the app is read-only for ten minutes.
-""",
-}
+CORPUS = small_corpus("<!channel> @here <!subteam^S1> <@U999>")
 
 
 @pytest.fixture(scope="session")
