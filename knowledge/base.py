@@ -175,7 +175,7 @@ class KnowledgeBase:
         wanted = [i for i, q in enumerate(queries) if q and q.strip()]
         if not wanted or self._index.table() is None:
             return results
-        vectors = self.embedder.embed([queries[i].strip() for i in wanted])
+        vectors = self.embedder.embed([queries[i].strip() for i in wanted], cache=True)
         filters = SearchFilters(category, product, include_internal)
         for i, vector in zip(wanted, vectors, strict=True):
             results[i] = self._searcher.search(

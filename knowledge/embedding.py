@@ -29,9 +29,9 @@ class Embedder:
     dim = EMBEDDING_DIM
     name = MODEL_NAME
 
-    # Small calls (a question, a conversation's messages) are cached per text: one
-    # customer message is embedded by search and again by triage, and triage re-reads the
-    # conversation's earlier messages on every turn. Bulk ingest batches bypass the cache.
+    # Query-side calls (`cache=True`: a question, a conversation's messages) are cached
+    # per text: one customer message is embedded by search and again by triage, and triage
+    # re-reads the conversation's earlier messages on every turn. Ingest never caches.
     CACHE_ENTRIES = 4096
     CACHE_MAX_BATCH = 64
 
@@ -41,11 +41,11 @@ class Embedder:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
+    def embed(self, texts: Sequence[str], *, cache: bool = False) -> np.ndarray:
         """Embed many texts in batches; returns shape (len(texts), 384), rows unit length."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        if len(texts) > self.CACHE_MAX_BATCH:
+        if not cache or len(texts) > self.CACHE_MAX_BATCH:
             return self._encode(list(texts))
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -77,7 +77,7 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        return self.embed([text], cache=True)[0]
 
 
 @lru_cache(maxsize=1)

@@ -22,7 +22,8 @@ of its true score and the least-biased cheap guess. Plain RRF stays available
 (`method="rrf"`) as the baseline for benchmarks.
 
 `mode` restricts search to one retriever ("vector" or "text") for evaluation: the other
-retriever's candidates are dropped and the ranking uses the remaining score alone.
+retriever's candidates and scores are dropped and the ranking uses the remaining score
+alone (in "text" mode the cosine is unknown and counts as 0 in the confidence).
 
 Confidence
 ----------

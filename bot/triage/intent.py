@@ -21,7 +21,7 @@ from bot.triage.types import Intent, Signal
 class TextEmbedder(Protocol):
     """Anything that returns unit-length rows for texts (knowledge.embedding.Embedder)."""
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed(self, texts: Sequence[str], *, cache: bool = False) -> np.ndarray: ...
 
 
 # Phrasings of each intent about the *same* topics (passwords, email, invoices, export,
@@ -180,7 +180,7 @@ class IntentClassifier:
             return IntentGuess(override, 1.0, 1.0, "lexicon")
         body = strip_greeting(text)
         if vector is None or body != text:
-            vector = self._embedder.embed([body])[0]
+            vector = self._embedder.embed([body], cache=True)[0]
         sims = self._matrix @ vector
         best = {
             intent: float(sims[self._label_array == intent.value].max()) for intent in self._intents

@@ -130,7 +130,7 @@ class Triager:
         """Embed the message, the conversation and un-embedded history in one batch."""
         missing = [past.text for past in context.user_history if past.embedding is None]
         batch = [text, *context.previous_messages, *missing]
-        matrix = self._embedder.embed(batch)
+        matrix = self._embedder.embed(batch, cache=True)
         n_prev = len(context.previous_messages)
         fresh = iter(matrix[1 + n_prev :])
         history = [
