@@ -35,8 +35,8 @@ from knowledge.types import SearchHit
 
 log = logging.getLogger(__name__)
 
-# A question this close (relative to the answer threshold) nearly matched: if it matched
-# several categories about equally, asking which one is better than handing over.
+# A question this close (relative to the answer threshold) nearly matched: if it is very
+# short, or matched several categories about equally, asking is better than handing over.
 NEAR_MISS = 0.9
 
 # Kept for callers that refer to the old names.
@@ -182,11 +182,15 @@ class ConversationEngine:
         router = self._router_for(threshold)
         # Near-tied categories make a question ambiguous only when it nearly matched: far
         # from everything, it is out of scope (escalate), not ambiguous (clarify).
-        relevant = (retrieval_confidence or 0.0) >= NEAR_MISS * threshold
+        near_miss = (retrieval_confidence or 0.0) >= NEAR_MISS * threshold
+        if turn.triage is not None and report is not None:
+            turn.triage = _trusted_small_talk(turn.triage, report.intent_from_lexicon)
         decision_context = {
             "failed_attempts": intake.failed_attempts,
-            "ambiguous": bool(report and relevant and categories_near_tied(report.categories)),
-            "word_count": len(turn.text.split()),
+            "ambiguous": bool(report and near_miss and categories_near_tied(report.categories)),
+            # A short message is worth a clarifying question only if it nearly matched;
+            # a short question far from everything ("is flu contagious") is out of scope.
+            "word_count": len(turn.text.split()) if near_miss else None,
             "clarifications_asked": sum(1 for m in history if m.decision == "clarify"),
         }
 
@@ -450,3 +454,12 @@ def _grounded(
         for doc_id in dict.fromkeys(result.cited_doc_ids)
     )
     return result.text, citations
+
+
+def _trusted_small_talk(triage: Triage, from_lexicon: bool) -> Triage:
+    """A greeting only when the lexicon says so (a bare "hi"): the embedding prototypes
+    also call "am kind of busy now" or "suo2" greetings, and a greeting is answered with a
+    question instead of the knowledge base or a handover."""
+    if triage.intent is Intent.GREETING and not from_lexicon:
+        return replace(triage, intent=Intent.QUESTION)
+    return triage

@@ -29,7 +29,7 @@ class ExtractiveAnswerer:
             hit for hit in request.passages if closeness(hit) >= self.thresholds.for_hit(hit)
         ]
         if not supported:
-            best = max((closeness(hit) for hit in request.passages), default=0.0)
+            best = max((self.confidence(hit) for hit in request.passages), default=0.0)
             return AnswerResult(text=None, cited_doc_ids=(), confidence=best)
         best = supported[0]
         cited = [best.doc_id]
@@ -38,7 +38,19 @@ class ExtractiveAnswerer:
         if len(supported) > 1 and closeness(supported[1]) >= closeness(best) - 0.05:
             cited.append(supported[1].doc_id)
             text += f"\n\nSee also: {supported[1].title}."
-        return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=closeness(best))
+        return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=self.confidence(best))
+
+    def confidence(self, hit: SearchHit) -> float:
+        """Closeness rescaled so 0.5 sits exactly at the hit's answer threshold.
+
+        The router reads every answerer's confidence on one scale (an LLM's self-report);
+        this keeps a quote that cleared its threshold at or above 0.5, and 1.0 = identical.
+        """
+        threshold = self.thresholds.for_hit(hit)
+        value = closeness(hit)
+        if value >= threshold:
+            return min(1.0, 0.5 + 0.5 * (value - threshold) / max(1e-6, 1.0 - threshold))
+        return max(0.0, 0.5 * value / max(1e-6, threshold))
 
 
 def _introduce(hit: SearchHit) -> str:
