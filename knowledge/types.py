@@ -21,7 +21,7 @@ class Visibility(StrEnum):
 class SearchHit:
     """One retrieved passage, with everything a citation and the abstain decision need.
 
-    `score` is a calibrated confidence in [0, 1] (see knowledge/search.py for how it is
+    `score` is a calibrated confidence in [0, 1] (see knowledge/fusion.py for how it is
     computed); `rank_score` is the raw fused score used only for ordering.
     """
 

@@ -69,7 +69,9 @@ def test_chunks_carry_metadata_and_embed_their_heading_context() -> None:
     tasks = chunks[-1]
     assert tasks.heading_path == ("Guide", "Use", "Tasks")
     assert tasks.text == "Add tasks to a project."
-    assert tasks.embed_texts[0] == "Guide > Use > Tasks\nAdd tasks to a project."
+    assert tasks.embed_texts == (
+        "Guide > Use > Tasks\nAdd tasks to a project.", "Guide > Use > Tasks",
+    )  # fmt: skip
     assert (tasks.title, tasks.url, tasks.category, tasks.updated, tasks.product) == (
         "Guide", "https://x/guide", "howto", "2024-05-01", "web",
     )  # fmt: skip
@@ -118,7 +120,9 @@ def test_faq_stays_whole_and_embeds_each_phrasing() -> None:
     assert chunk.text.startswith("How do I get a refund?")
     assert "Can I get my money back? | refund request" in chunk.text
     assert chunk.text.endswith(answer.strip())
-    assert chunk.embed_texts[1:] == ("Can I get my money back?", "refund request")
+    assert chunk.embed_texts[1:] == (
+        "Can I get my money back?", "refund request", "How do I get a refund?",
+    )  # fmt: skip
 
 
 def test_chunk_ids_are_deterministic_and_change_only_with_content() -> None:

@@ -89,7 +89,8 @@ def test_exact_error_code_is_found_by_full_text_when_vectors_miss_it(kb: Knowled
     query = "I got error code E-4012"
     vector = kb.embedder.embed_one(query)
     by_vector = [row["doc_id"] for row in kb.index.vector_search(vector, "", 10)]
-    assert by_vector[0] == "troubleshooting/e4011.md"  # by meaning, one code looks like another
+    # by meaning, one error code looks like another
+    assert by_vector[0] in {"troubleshooting/e4011.md", "troubleshooting/e4013.md"}
     assert kb.search(query)[0].doc_id == "storage/quota.md"
 
 
