@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from bot import replies
 from bot.answering.base import Answerer, AnswerRequest, AnswerResult, HistoryTurn
 from bot.answering.thresholds import AnswerThresholds, closeness
 from bot.escalation import DecisionInput, EscalationRouter
 from bot.handoff.service import HandoffService
+from bot.handoff.summary import HandoffSummary
 from bot.memory import FORGET_REQUEST, RECALL_REQUEST, MemoryScope, MemoryStore
 from bot.ports import KnowledgeSearch
 from bot.storage.conversations import ConversationStore, Intake
@@ -42,6 +45,14 @@ NEAR_MISS = 0.9
 # Kept for callers that refer to the old names.
 EMPTY_MESSAGE_REPLY = replies.EMPTY_MESSAGE
 KNOWLEDGE_DOWN_REPLY = replies.KNOWLEDGE_DOWN
+
+
+class SummaryWriter(Protocol):
+    """Improves the offline handoff summary (e.g. Claude); must return it on failure."""
+
+    async def improve(
+        self, summary: HandoffSummary, transcript: Sequence[tuple[str, str]]
+    ) -> HandoffSummary: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +102,7 @@ class _Turn:
     scope: MemoryScope
     truncated: bool = False
     relayed: tuple[Action, ...] = ()
+    escalated: bool = False  # an escalation is already open for this conversation
     hits: list[SearchHit] = field(default_factory=list)
     triage: Triage | None = None
     llm_calls: int = 0
@@ -109,6 +121,7 @@ class ConversationEngine:
         router: EscalationRouter | None = None,
         handoff: HandoffService | None = None,
         thresholds: AnswerThresholds | None = None,
+        summary_writer: SummaryWriter | None = None,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -119,6 +132,7 @@ class ConversationEngine:
         self._router = router or EscalationRouter()
         self._handoff = handoff
         self._thresholds = thresholds or AnswerThresholds()
+        self._summary_writer = summary_writer
         self._categories: tuple[str, ...] | None = None
 
     async def handle(self, inbound: Inbound) -> list[Action]:
@@ -142,6 +156,7 @@ class ConversationEngine:
         if self._handoff is not None:
             active = await asyncio.to_thread(self._handoff.active_for, intake.conversation_id)
             if active is not None:
+                turn.escalated = True
                 author = inbound.user_name or inbound.user
                 relayed = tuple(
                     await asyncio.to_thread(
@@ -285,6 +300,18 @@ class ConversationEngine:
             return self._router
         return EscalationRouter(replace(policy, min_retrieval_confidence=threshold))
 
+    async def _open_escalation(self, turn: _Turn, reasons: tuple[str, ...]) -> list[Action]:
+        """Post the card and handoff summary (written by Claude when a writer is set)."""
+        assert self._handoff is not None
+        cid = turn.intake.conversation_id
+        priority = turn.triage.priority if turn.triage else 5
+        summary = None
+        if self._summary_writer is not None:
+            draft = await asyncio.to_thread(self._handoff.draft_summary, cid, priority, reasons)
+            history = await asyncio.to_thread(self._store.thread_messages, cid, limit=30)
+            summary = await self._summary_writer.improve(draft, [(m.role, m.text) for m in history])
+        return await asyncio.to_thread(self._handoff.open, cid, priority, reasons, summary)
+
     # --- steps ---------------------------------------------------------------------------
     async def _memory_command(self, turn: _Turn) -> Outcome | None:
         if self._memory is None:
@@ -395,11 +422,8 @@ class ConversationEngine:
             failed=decision is not Decision.ANSWER,
         )
         extra: list[Action] = list(turn.relayed)
-        if decision is Decision.ESCALATE and self._handoff is not None:
-            priority = turn.triage.priority if turn.triage else 5
-            extra += await asyncio.to_thread(
-                self._handoff.open, turn.intake.conversation_id, priority, reasons
-            )
+        if decision is Decision.ESCALATE and self._handoff is not None and not turn.escalated:
+            extra += await self._open_escalation(turn, reasons)
         return self._outcome(
             turn, decision, text, citations, confidence, reasons, state, tuple(extra)
         )

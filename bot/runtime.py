@@ -112,8 +112,18 @@ def build_runtime(
         router=EscalationRouter(escalation_policy(settings)),
         handoff=handoff,
         thresholds=answer_thresholds(settings),
+        summary_writer=_summary_writer(settings),
     )
     return Runtime(settings, database, store, knowledge, chosen, engine, memory, handoff)
+
+
+def _summary_writer(settings: Settings):  # type: ignore[no-untyped-def]
+    """Claude writes handoff summaries when a key is set; offline assembly otherwise."""
+    if settings.anthropic_api_key is None:
+        return None
+    from bot.handoff.claude_summary import ClaudeHandoffWriter
+
+    return ClaudeHandoffWriter(settings)
 
 
 def agents_desk(settings: Settings) -> Place:

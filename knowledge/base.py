@@ -148,15 +148,23 @@ class KnowledgeBase:
         include_internal: bool = False,
         per_doc: bool = True,
     ) -> list[SearchHit]:
-        """The k best passages for a query; `score` is the fused confidence in [0, 1]."""
-        return self.search_many(
-            [query],
+        """The k best passages for a query; `score` is the fused confidence in [0, 1].
+
+        The query is embedded while the full-text search runs (it needs no vector), which
+        takes the embedding off the critical path of a single search.
+        """
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        text = query.strip() if query else ""
+        if not text or self._index.table() is None:
+            return []
+        return self._searcher.search(
+            text,
+            lambda: self.embedder.embed([text], cache=True)[0],
+            SearchFilters(category, product, include_internal),
             k=k,
-            category=category,
-            product=product,
-            include_internal=include_internal,
             per_doc=per_doc,
-        )[0]
+        )
 
     def search_many(
         self,

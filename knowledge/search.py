@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -70,7 +71,7 @@ class HybridSearcher:
     def search(
         self,
         query: str,
-        vector: np.ndarray,
+        vector: np.ndarray | Callable[[], np.ndarray],
         filters: SearchFilters,
         *,
         k: int,
@@ -83,6 +84,8 @@ class HybridSearcher:
 
         # Both retrievers at once: LanceDB releases the GIL, so latency is the slower one.
         text_rows = self._executor().submit(self._text_rows, query, where, pool)
+        if callable(vector):  # embed while the full-text search (which needs no vector) runs
+            vector = vector()
         for row in self._index.vector_search(vector, where, pool):
             chunk_id = row["chunk_id"]
             if chunk_id in candidates:  # a weaker phrasing of an FAQ already counted

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.handoff.cards import card_for
-from bot.handoff.summary import build_summary
+from bot.handoff.summary import HandoffSummary, build_summary
 from bot.storage.database import writer
 from bot.storage.models import (
     Conversation,
@@ -93,7 +93,19 @@ class HandoffService:
         return Session(writer(self._engine), expire_on_commit=False)
 
     # --- opening ------------------------------------------------------------------------
-    def open(self, conversation_id: int, priority: int, reasons: tuple[str, ...]) -> list[Action]:
+    def draft_summary(
+        self, conversation_id: int, priority: int, reasons: tuple[str, ...]
+    ) -> HandoffSummary:
+        """The offline summary, for a writer (Claude) to improve before `open`."""
+        return build_summary(self._engine, conversation_id, priority, reasons)
+
+    def open(
+        self,
+        conversation_id: int,
+        priority: int,
+        reasons: tuple[str, ...],
+        summary: HandoffSummary | None = None,
+    ) -> list[Action]:
         """Create the escalation and the card to post; nothing if one is already active."""
         with self._session() as session:
             active = session.exec(
@@ -107,7 +119,7 @@ class HandoffService:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None:
                 raise LookupError(f"conversation {conversation_id} does not exist")
-            summary = build_summary(self._engine, conversation_id, priority, reasons)
+            summary = summary or build_summary(self._engine, conversation_id, priority, reasons)
             escalation = Escalation(
                 public_id=secrets.token_hex(8),
                 conversation_id=conversation_id,
