@@ -283,3 +283,44 @@ def test_audit_chain_and_ticket_lifecycle_on_postgresql(pg_database: str) -> Non
         assert problems == [(3, "modified")]
     finally:
         engine.dispose()
+
+
+def test_concurrent_claims_give_one_owner(engine: Engine) -> None:
+    """8 agents press Claim on one escalation at the same moment, as concurrent tasks."""
+    import asyncio
+
+    from bot.handoff.service import HandoffService
+    from bot.types import AgentRef, Place, Platform, PrivateNotice, UpdateCard
+
+    store = ConversationStore(engine)
+    intake = store.intake(_msg("E-claim", text="I want a human"), "I want a human")
+    assert intake is not None
+    store.record_outcome(
+        intake.conversation_id,
+        "handing over",
+        decision="escalate",
+        confidence=0.0,
+        reasons=["explicit_human_request"],
+        failed=True,
+    )
+    desk = Place(Platform.SLACK, "T1", "C-AGENTS")
+    service = HandoffService(engine, desk)
+    [post] = service.open(intake.conversation_id, 5, ("explicit_human_request",))
+    service.card_posted(post.card.escalation_id, desk, "card.1", "card.1")  # type: ignore[attr-defined]
+    public_id = post.card.escalation_id  # type: ignore[attr-defined]
+
+    async def race() -> list[list[object]]:
+        def press(i: int) -> list[object]:
+            return service.press(
+                "claim", public_id, AgentRef(Platform.SLACK, "T1", f"U{i}", f"Agent{i}", True)
+            )
+
+        return await asyncio.gather(*(asyncio.to_thread(press, i) for i in range(THREADS)))
+
+    results = asyncio.run(race())
+    winners = [r for r in results if any(isinstance(a, UpdateCard) for a in r)]
+    losers = [r for r in results if len(r) == 1 and isinstance(r[0], PrivateNotice)]
+    assert len(winners) == 1 and len(losers) == THREADS - 1
+    with engine.connect() as conn:
+        owner = conn.execute(text("SELECT claimed_by_name FROM escalations")).scalar()
+    assert all(owner in r[0].text for r in losers)  # type: ignore[attr-defined]
