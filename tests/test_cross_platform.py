@@ -23,6 +23,7 @@ from typing import Any
 import aiohttp
 import discord
 import pytest
+from fakes.corpus import small_corpus
 from sqlalchemy import text
 
 from adapters.discord import DiscordAdapter, build_discord
@@ -48,26 +49,7 @@ FORM = "application/x-www-form-urlencoded"
 WAIT = 12.0  # seconds any single step may take before the test fails (never hangs)
 PING = re.compile(r"(?<!\u2060)@(everyone|here)\b")
 
-CORPUS = {
-    "reset-password.md": """---
-title: How to reset your password
-category: account
-url: https://help.example.com/reset-password
----
-
-To reset your password, open the sign-in page and click Forgot password. We email you a
-reset link that is valid for 60 minutes. Choose a new password of at least 10 characters.
-""",
-    "export-data.md": """---
-title: Exporting your project data
-category: data
-url: https://help.example.com/export
----
-
-To export project data as CSV, open Project settings and choose Export. The export file is
-emailed to you within a few minutes. Exports include tasks, comments and attachments.
-""",
-}
+CORPUS = small_corpus("@everyone @here")
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -75,35 +75,28 @@ def record_to_document(row: Mapping[str, object], source: str) -> Document:
     if not record_id:
         raise RecordError("missing 'id'")
     meta = parse_metadata(row)
+    common = {
+        "doc_id": record_id,
+        "source": source,
+        "url": meta.url,
+        "category": meta.category,
+        "updated": meta.updated,
+        "product": meta.product,
+        "visibility": meta.visibility,
+    }
     if _has(row, "question") or _has(row, "answer"):
-        question = _required(row, "question")
-        answer = _required(row, "answer")
         return Document(
-            doc_id=record_id,
-            title=question,
-            body=answer,
+            title=_required(row, "question"),
+            body=_required(row, "answer"),
             format=DocFormat.FAQ,
-            source=source,
-            url=meta.url,
-            category=meta.category,
-            updated=meta.updated,
-            product=meta.product,
-            visibility=meta.visibility,
             questions=_alt_questions(row.get("alt_questions")),
+            **common,
         )
-    title = _required(row, "title")
-    text = _required(row, "text")
     return Document(
-        doc_id=record_id,
-        title=title,
-        body=text,
+        title=_required(row, "title"),
+        body=_required(row, "text"),
         format=DocFormat.MARKDOWN,
-        source=source,
-        url=meta.url,
-        category=meta.category,
-        updated=meta.updated,
-        product=meta.product,
-        visibility=meta.visibility,
+        **common,
     )
 
 
