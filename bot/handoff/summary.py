@@ -89,7 +89,8 @@ def build_summary(
         history = session.get(MemorySummary, conversation.user_id)
 
     customer = [m for m in messages if m.role == "customer" and m.text.strip()]
-    issue = redact(first_sentence(customer[0].text)) if customer else "(no message text)"
+    # The message that led to the handoff is the issue; a thread may have started elsewhere.
+    issue = redact(first_sentence(customer[-1].text)) if customer else "(no message text)"
     tried = []
     for message in messages:
         if message.role != "bot" or message.decision not in {"answer", "clarify"}:
@@ -105,7 +106,8 @@ def build_summary(
     trend = " → ".join(sentiments[-5:]) if sentiments else "unknown"
     details = tuple(f"{f.key}: {redact(f.text)}" for f in facts)
     if len(customer) > 1:
-        details += (f"{len(customer)} customer messages in this thread",)
+        opening = redact(first_sentence(customer[0].text, 120))
+        details += (f'{len(customer)} customer messages in this thread, starting with "{opening}"',)
     action = next(
         (text for key, text in _FIRST_ACTION if any(r.startswith(key) for r in reasons)),
         "Answer the question; if the docs lack it, approve the resolution as a KB article.",

@@ -226,3 +226,21 @@ async def test_jobs_persist_in_the_database_and_are_not_duplicated(db: Engine, t
     with db.connect() as conn:
         ids = sorted(r[0] for r in conn.execute(text("SELECT id FROM apscheduler_jobs")))
     assert ids == sorted(JOB_IDS)
+
+
+def test_the_issue_is_the_message_that_led_to_the_handoff(db: Engine) -> None:
+    store = ConversationStore(db)
+    first = store.intake(
+        Inbound(Platform.SLACK, "T1", "C", "U", "How do I export?", "M1", thread="th"),
+        "How do I export?",
+    )
+    assert first
+    store.record_outcome(first.conversation_id, "Use Export.", decision="answer", confidence=0.9)
+    store.intake(
+        Inbound(Platform.SLACK, "T1", "C", "U", "My invoice is wrong.", "M2", thread="th"),
+        "My invoice is wrong.",
+    )
+    [post] = HandoffService(db, DESK).open(first.conversation_id, 5, ("no_supporting_passage",))
+    assert isinstance(post, PostEscalation)
+    assert post.summary.startswith("*Issue:* My invoice is wrong.")
+    assert 'starting with "How do I export?"' in post.summary
