@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 # short, or matched several categories about equally, asking is better than handing over.
 NEAR_MISS = 0.9
 
+# Besides one hit per article, the answerer also sees up to this many more sections of the
+# best article: the right section is often a close second within it.
+SECTIONS_OF_TOP_ARTICLE = 2
+
 # Kept for callers that refer to the old names.
 EMPTY_MESSAGE_REPLY = replies.EMPTY_MESSAGE
 KNOWLEDGE_DOWN_REPLY = replies.KNOWLEDGE_DOWN
@@ -181,13 +185,16 @@ class ConversationEngine:
             return memory_reply
 
         try:
-            turn.hits = await self._knowledge.asearch(cleaned.head, k=self._config.top_k)
+            found = await self._knowledge.asearch(
+                cleaned.head, k=self._config.top_k + SECTIONS_OF_TOP_ARTICLE, per_doc=False
+            )
         except Exception:
             log.exception("knowledge search failed")
             return await self._finish(
                 turn, Decision.ESCALATE, replies.KNOWLEDGE_DOWN, reasons=("knowledge_unavailable",)
             )
 
+        turn.hits, more_sections = _one_per_article(found, self._config.top_k)
         history = await asyncio.to_thread(
             self._store.thread_messages, intake.conversation_id, limit=self._config.history_turns
         )
@@ -221,7 +228,7 @@ class ConversationEngine:
 
         request = AnswerRequest(
             question=turn.text,
-            passages=tuple(turn.hits),
+            passages=(*turn.hits, *more_sections),
             thread=tuple(HistoryTurn(m.role, m.text) for m in history[:-1]),
             memory=await self._usable_memory(turn),
             categories=self._known_categories(),
@@ -487,3 +494,18 @@ def _trusted_small_talk(triage: Triage, from_lexicon: bool) -> Triage:
     if triage.intent is Intent.GREETING and not from_lexicon:
         return replace(triage, intent=Intent.QUESTION)
     return triage
+
+
+def _one_per_article(
+    found: list[SearchHit], k: int
+) -> tuple[list[SearchHit], tuple[SearchHit, ...]]:
+    """(best hit of each article, up to k; other sections of the top article)."""
+    best: dict[str, SearchHit] = {}
+    for hit in found:
+        best.setdefault(hit.doc_id, hit)
+    hits = list(best.values())[:k]
+    if not hits:
+        return hits, ()
+    top = hits[0]
+    more = [h for h in found if h.doc_id == top.doc_id and h.chunk_id != top.chunk_id]
+    return hits, tuple(more[:SECTIONS_OF_TOP_ARTICLE])

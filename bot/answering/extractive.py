@@ -12,6 +12,7 @@ from bot.answering.base import AnswerRequest, AnswerResult
 from bot.answering.thresholds import AnswerThresholds, closeness
 from knowledge.types import SearchHit
 
+SIBLING_MARGIN = 0.03  # closeness within which a second section of the top article is quoted
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
@@ -34,10 +35,19 @@ class ExtractiveAnswerer:
         best = supported[0]
         cited = [best.doc_id]
         text = _introduce(best) + "\n\n" + quote(best.text, self.max_quote_chars)
-        # A second passage from another article that is nearly as strong is worth pointing to.
-        if len(supported) > 1 and closeness(supported[1]) >= closeness(best) - 0.05:
-            cited.append(supported[1].doc_id)
-            text += f"\n\nSee also: {supported[1].title}."
+        # Another section of the same article that is nearly as close is quoted too: which
+        # of an article's sections fits best is often a close call.
+        sibling = next(
+            (h for h in supported[1:] if h.doc_id == best.doc_id and h.text != best.text), None
+        )
+        if sibling is not None and closeness(sibling) >= closeness(best) - SIBLING_MARGIN:
+            section = " › ".join(sibling.heading_path) or "Overview"
+            text += f"\n\n*{section}*:\n\n" + quote(sibling.text, self.max_quote_chars * 2 // 3)
+        # A passage from another article that is nearly as strong is worth pointing to.
+        other = next((h for h in supported[1:] if h.doc_id != best.doc_id), None)
+        if other is not None and closeness(other) >= closeness(best) - 0.05:
+            cited.append(other.doc_id)
+            text += f"\n\nSee also: {other.title}."
         return AnswerResult(text=text, cited_doc_ids=tuple(cited), confidence=self.confidence(best))
 
     def confidence(self, hit: SearchHit) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -148,3 +149,25 @@ async def test_bot_reply_is_stored_with_its_decision(store: ConversationStore) -
     await engine.process(msg("reset password"))
     stored = store.thread_messages(1)
     assert [(m.role, m.decision) for m in stored] == [("customer", None), ("bot", "answer")]
+
+
+async def test_a_near_tied_section_of_the_same_article_is_quoted_too(
+    store: ConversationStore,
+) -> None:
+    faq = hit("billing/plans", "Plans and pricing", "Is there a free trial? Yes, 14 days.", 0.70)
+    prices = replace(
+        faq,
+        chunk_id="billing/plans#1",
+        text="Team costs $9 per member.",
+        heading_path=("Overview",),
+        score=0.69,
+    )
+    far = replace(faq, chunk_id="billing/plans#2", text="Discounts for nonprofits.", score=0.55)
+    knowledge = KeywordKnowledge({("cost",): faq, ("cost", "team"): prices, ("plan",): far})
+    outcome = await make_engine_with(store, knowledge).process(
+        msg("how much does the team plan cost")
+    )
+    assert outcome.decision is Decision.ANSWER
+    assert "14 days" in (outcome.reply or "") and "$9 per member" in (outcome.reply or "")
+    assert "nonprofits" not in (outcome.reply or "")
+    assert [c.doc_id for c in outcome.citations] == ["billing/plans"]
