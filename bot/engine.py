@@ -46,10 +46,6 @@ NEAR_MISS = 0.9
 # best article: the right section is often a close second within it.
 SECTIONS_OF_TOP_ARTICLE = 2
 
-# Kept for callers that refer to the old names.
-EMPTY_MESSAGE_REPLY = replies.EMPTY_MESSAGE
-KNOWLEDGE_DOWN_REPLY = replies.KNOWLEDGE_DOWN
-
 
 class SummaryWriter(Protocol):
     """Improves the offline handoff summary (e.g. Claude); must return it on failure."""
@@ -80,7 +76,6 @@ class Outcome:
     duplicate: bool = False
     triage: Triage | None = None
     ticket_state: str | None = None
-    llm_calls: int = 0
     hits: tuple[SearchHit, ...] = field(default=(), repr=False)
 
     def to_json(self) -> dict[str, object]:
@@ -109,7 +104,6 @@ class _Turn:
     escalated: bool = False  # an escalation is already open for this conversation
     hits: list[SearchHit] = field(default_factory=list)
     triage: Triage | None = None
-    llm_calls: int = 0
 
 
 class ConversationEngine:
@@ -234,7 +228,6 @@ class ConversationEngine:
             categories=self._known_categories(),
         )
         result = await self._answer(request)
-        turn.llm_calls = getattr(self._answerer, "calls", 0)
         answer_text, citations = _grounded(result, turn.hits)
         if result.text and answer_text is None and result.error is None:
             result = AnswerResult(None, (), 0.0, result.triage, error="citation_not_in_passages")
@@ -465,7 +458,6 @@ class ConversationEngine:
             reasons=reasons,
             triage=turn.triage,
             ticket_state=ticket_state,
-            llm_calls=turn.llm_calls,
             hits=tuple(turn.hits),
         )
 

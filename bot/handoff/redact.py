@@ -1,7 +1,8 @@
 """Remove personal data from text shown to agents unless it is needed.
 
 Agents need the issue, not the customer's card number: emails, phone numbers and payment
-card numbers (checked with Luhn, so order ids are not eaten) become placeholders.
+card numbers (checked with Luhn, so order ids are not eaten) become [email], [phone] and
+[card number].
 """
 
 from __future__ import annotations

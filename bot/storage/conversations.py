@@ -86,7 +86,7 @@ class ConversationStore:
                 session.rollback()
                 return None
             try:
-                user_id = self._user_for(session, inbound)
+                user_id, is_vip = self._user_for(session, inbound)
                 conversation, created = self._conversation_for(
                     session, platform, workspace, channel, thread, user_id, inbound.is_dm
                 )
@@ -136,7 +136,7 @@ class ConversationStore:
                 failed_attempts=conversation.failed_attempts,
                 ticket_state=ticket.state,
                 is_dm=conversation.is_dm,
-                is_vip=bool(session.get(User, user_id).is_vip),  # type: ignore[union-attr]
+                is_vip=is_vip,
             )
 
     def record_outcome(
@@ -246,17 +246,20 @@ class ConversationStore:
 
     # --- helpers ---------------------------------------------------------------------------
     @staticmethod
-    def _user_for(session: Session, inbound: Inbound) -> int:
+    def _user_for(session: Session, inbound: Inbound) -> tuple[int, bool]:
+        """(user id, is VIP) for the sender, creating the user and identity on first sight."""
         platform, workspace = inbound.platform.value, inbound.workspace
-        identity = session.exec(
-            select(Identity).where(
+        known = session.exec(
+            select(User.id, User.is_vip)
+            .join(Identity, col(Identity.user_id) == col(User.id))
+            .where(
                 Identity.platform == platform,
                 Identity.workspace == workspace,
                 Identity.platform_user_id == inbound.user,
             )
         ).first()
-        if identity is not None:
-            return identity.user_id
+        if known is not None:
+            return known[0], bool(known[1])  # type: ignore[return-value]
         user = User(display_name=inbound.user_name)
         session.add(user)
         session.flush()
@@ -269,7 +272,7 @@ class ConversationStore:
             )
         )
         session.flush()
-        return user.id  # type: ignore[return-value]
+        return user.id, False  # type: ignore[return-value]
 
     @staticmethod
     def _conversation_for(

@@ -246,3 +246,16 @@ async def test_rate_limit_is_retried_then_answered(
     )
     outcome = await build(db, claude, triager).process(msg("How do I reset my password?"))
     assert outcome.decision is Decision.ANSWER and fake_anthropic.count == 2
+
+
+async def test_a_vip_customer_gets_a_higher_priority(db: Engine, triager: Triager) -> None:
+    from sqlalchemy import text
+
+    engine = build(db, ExtractiveAnswerer(), triager)
+    await engine.process(msg("hello", user="vip", thread="V0"))
+    with db.begin() as conn:
+        conn.execute(text("UPDATE users SET is_vip = 1"))
+    vip = await engine.process(msg("my tasks won't sync on mobile", user="vip", thread="V1"))
+    regular = await engine.process(msg("my tasks won't sync on mobile", user="reg", thread="R1"))
+    assert vip.triage is not None and regular.triage is not None
+    assert vip.triage.priority > regular.triage.priority

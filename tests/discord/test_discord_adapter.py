@@ -129,6 +129,10 @@ async def test_direct_message_is_answered(fake: FakeDiscord, discord_bot):
         "MESSAGE_CREATE", message_create(540, 541, "How do I reset my password?", guild=None)
     )
     await fake.wait_for(lambda reqs: fake.posted_to(541))
+    [reply] = fake.posted_to(541)  # answered in the DM itself, once
+    assert "Forgot password" in reply.body["content"]
+    assert reply.body["allowed_mentions"]["parse"] == []
+    assert not [r for r in fake.requests if r.path.endswith("/threads")]  # no thread in a DM
 
 
 async def test_agent_in_customer_thread_is_recorded_not_answered(
