@@ -9,6 +9,8 @@ import pytest
 from fakes.fixtures import fake_anthropic  # noqa: F401  (a loopback Anthropic API)
 from pg_fixtures import pg_database, postgres_url  # noqa: F401  (a real PostgreSQL server)
 
+from tests.discord.fake_discord import restore_discord_globals  # noqa: F401  (shared fixture)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("LANCEDB_LOG", "error")
 

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import discord
 import pytest
 from fakes.corpus import small_corpus
 from sqlalchemy import text
@@ -123,17 +122,6 @@ class Live:
 
 
 # --- fixtures --------------------------------------------------------------------------------
-@pytest.fixture
-def restore_discord_globals(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Discord adapter moves discord.py's class-level API base and gateway: undo after."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
-
-
 @pytest.fixture
 async def discord_fake() -> AsyncIterator[FakeDiscord]:
     server = FakeDiscord()

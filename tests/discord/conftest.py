@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 from fakes.corpus import small_corpus
 
@@ -33,17 +32,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, body in CORPUS.items():
         (root / name).write_text(body)
     return root
-
-
-@pytest.fixture
-def restore_discord_globals(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The adapter moves discord.py's class-level API base and gateway: undo after."""
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import discord
+import pytest
 from aiohttp import WSMsgType, web
 
 BOT_ID = 900000000000000001
@@ -375,3 +377,14 @@ class FakeDiscord:
         if parts[0] == "webhooks" and method == "PATCH":
             return 200, self._message("0", body)
         return 404, {"message": "Unknown route in the fake", "code": 0}
+
+
+@pytest.fixture
+def restore_discord_globals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter moves discord.py's class-level API base and gateway: undo after."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket,
+        "DEFAULT_GATEWAY",
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
+    )
