@@ -199,8 +199,6 @@ class ConversationEngine:
         # Near-tied categories make a question ambiguous only when it nearly matched: far
         # from everything, it is out of scope (escalate), not ambiguous (clarify).
         near_miss = (retrieval_confidence or 0.0) >= NEAR_MISS * threshold
-        if turn.triage is not None and report is not None:
-            turn.triage = _trusted_small_talk(turn.triage, report.intent_from_lexicon)
         decision_context = {
             "failed_attempts": intake.failed_attempts,
             "ambiguous": bool(report and near_miss and categories_near_tied(report.categories)),
@@ -477,15 +475,6 @@ def _grounded(
         for doc_id in dict.fromkeys(result.cited_doc_ids)
     )
     return result.text, citations
-
-
-def _trusted_small_talk(triage: Triage, from_lexicon: bool) -> Triage:
-    """A greeting only when the lexicon says so (a bare "hi"): the embedding prototypes
-    also call "am kind of busy now" or "suo2" greetings, and a greeting is answered with a
-    question instead of the knowledge base or a handover."""
-    if triage.intent is Intent.GREETING and not from_lexicon:
-        return replace(triage, intent=Intent.QUESTION)
-    return triage
 
 
 def _one_per_article(

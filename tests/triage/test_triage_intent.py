@@ -59,3 +59,8 @@ def test_category_is_the_vote_of_the_top_hits(triager) -> None:
     assert triager.triage("Where is my invoice?").category is None
     assert not categories_near_tied(rank_categories(hits))
     assert categories_near_tied(rank_categories([("billing", 0.6), ("accounts", 0.59)]))
+
+
+@pytest.mark.parametrize("text", ["am kind of busy now", "suo2", "king of acid"])
+def test_only_the_lexicon_calls_something_a_greeting(triager, text: str) -> None:
+    assert triager.triage(text).intent is not Intent.GREETING
