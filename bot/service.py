@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from bot import jobs
 from bot.runtime import Runtime
 from bot.scheduler import KnowledgeSyncJob, schedule_knowledge_sync
-from bot.types import Action, Platform
+from bot.types import Action, Platform, action_platform
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,6 @@ def job_policy(runtime: Runtime) -> jobs.JobPolicy:
         autoclose_hours=settings.autoclose_hours,
         memory_retention_days=settings.memory_retention_days,
     )
-
-
-def action_platform(action: Action) -> Platform | None:
-    """The platform an action must be rendered on (its place, desk or reply platform)."""
-    platform = getattr(action, "platform", None)
-    if isinstance(platform, Platform):
-        return platform
-    place = getattr(action, "place", None) or getattr(action, "desk", None)
-    return place.platform if place is not None else None
 
 
 async def forward(actions: Sequence[Action], *, origin: Platform, key: str = "default") -> None:

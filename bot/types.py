@@ -182,3 +182,12 @@ class AskRating(Action):
     place: Place
     text: str
     buttons: tuple[Button, ...]
+
+
+def action_platform(action: Action) -> Platform | None:
+    """The platform an action must be rendered on (its reply platform, place or desk)."""
+    platform = getattr(action, "platform", None)
+    if isinstance(platform, Platform):
+        return platform
+    place = getattr(action, "place", None) or getattr(action, "desk", None)
+    return place.platform if isinstance(place, Place) else None

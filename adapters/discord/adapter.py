@@ -40,19 +40,13 @@ from bot.types import (
     PrivateNotice,
     Reply,
     UpdateCard,
+    action_platform,
 )
 
 log = logging.getLogger(__name__)
 
 # Interaction tokens live 15 minutes; past 14 a follow-up falls back to a normal message.
 FOLLOWUP_WINDOW = timedelta(minutes=14)
-
-
-def platform_of(action: Action) -> Platform | None:
-    if isinstance(action, Reply):
-        return action.platform
-    place = getattr(action, "place", None) or getattr(action, "desk", None)
-    return place.platform if place is not None else None
 
 
 def fresh(interaction: discord.Interaction[Any] | None) -> bool:
@@ -230,7 +224,7 @@ class DiscordAdapter:
         """Render the Discord actions among `actions`; others go to their own adapters."""
         await forward(actions, origin=Platform.DISCORD)
         for action in actions:
-            if platform_of(action) is not Platform.DISCORD:
+            if action_platform(action) is not Platform.DISCORD:
                 continue
             try:
                 await self._deliver_one(action, origin, interaction)

@@ -17,8 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import SlackCall, render, render_summary
 from bot.handoff.service import HandoffService
-from bot.service import action_platform, forward
-from bot.types import Action, Place, Platform
+from bot.service import forward
+from bot.types import Action, Place, Platform, action_platform
 
 log = logging.getLogger(__name__)
 
