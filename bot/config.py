@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     kb_chunk_chars: int = Field(
         1200, ge=200, le=20000, validation_alias=AliasChoices("SUPPORTBOT_KB_CHUNK_CHARS")
     )
+    kb_memory_max_rows: int = Field(
+        200_000, ge=0, validation_alias=AliasChoices("SUPPORTBOT_KB_MEMORY_MAX_ROWS")
+    )
     kb_top_k: int = Field(5, ge=1, le=50, validation_alias=AliasChoices("SUPPORTBOT_KB_TOP_K"))
     answer_min_score: float = Field(
         0.42, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_ANSWER_MIN_SCORE")

@@ -25,7 +25,7 @@ from bot.storage.conversations import ConversationStore
 from bot.storage.database import make_engine
 from bot.storage.schema import upgrade_schema
 from bot.types import Place, Platform
-from knowledge import KnowledgeBase
+from knowledge import IndexConfig, KnowledgeBase, KnowledgeConfig
 from knowledge.sample import SAMPLE_DIR
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ def open_database(settings: Settings) -> Engine:
 
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     settings.ensure_home()
-    return KnowledgeBase(settings.lancedb_path, chunk_chars=settings.kb_chunk_chars)
+    config = KnowledgeConfig(index=IndexConfig(memory_max_rows=settings.kb_memory_max_rows))
+    return KnowledgeBase(settings.lancedb_path, chunk_chars=settings.kb_chunk_chars, config=config)
 
 
 def make_answerer(settings: Settings) -> Answerer:

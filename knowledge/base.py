@@ -50,7 +50,7 @@ class KnowledgeStats:
     categories: dict[str, int]  # documents per category
     sources: int  # distinct files (or other sources) the documents came from
     last_ingest: datetime | None  # when an ingest last changed the index
-    index_kind: str  # "empty", "flat" (exact scan) or "ivf_pq"
+    index_kind: str  # "empty", "memory" (exact, in memory), "flat" (exact scan) or "ivf_pq"
     path: str
 
     def to_json(self) -> dict[str, Any]:

@@ -12,9 +12,14 @@ follows; if it fails, the table is restored to the version it had before the wri
 failed ingest leaves the previous index searchable. (Were another process writing at the
 same moment, its commit would be rolled back too: ingests are expected to run one at a time.)
 
-Vector index strategy (measured on this shared 2-core machine, MiniLM vectors):
-- Below `ann_threshold_rows` (default 10,000) there is no vector index: LanceDB's flat
-  scan is exact and costs 20-60 ms at 10k rows under load, a few ms when idle.
+Vector search strategy (measured on this 2-core machine, MiniLM vectors):
+- Up to `memory_max_rows` (default 200,000) rows, vector search is exact, in memory: a
+  numpy matrix product over a copy of the vectors kept per table version
+  (knowledge.vector_snapshot; 5 ms p50 / 6 ms p95 at 100k rows against 17-20 ms for the
+  LanceDB query below, and recall@10 = 1), and the hit columns are read from that copy
+  too. Memory: 1.5 KB of vector per row plus the text, about 240 MB at 100k rows.
+- Beyond it (or with `memory_max_rows=0`) LanceDB searches. Below `ann_threshold_rows`
+  (default 10,000) there is no vector index: LanceDB's flat scan is exact.
 - From the threshold on, an IVF_PQ index (cosine, 48 sub-vectors of 8 dims) is built, and
   queries use `nprobes` (20) and `refine_factor` (10): PQ codes pick `limit * refine`
   candidates whose full vectors are then re-scored exactly. At 100k chunks this gave
@@ -24,15 +29,15 @@ Vector index strategy (measured on this shared 2-core machine, MiniLM vectors):
   (run after every write) folds them into the index.
 - Bitmap indexes on the filter columns and a B-tree on doc_id keep prefilters and deletes
   cheap (-6 ms per retriever at 100k).
-An exact numpy matrix was measured too: 16 ms per filtered query at 100k, no faster than
-IVF_PQ + refine, while needing every vector in memory in every process (150 MB per 100k
-chunks) and its own filter code. LanceDB filters inside the query instead.
+(An earlier measurement under heavy load had the numpy product at 16 ms, no faster than
+IVF_PQ; on an idle machine it is 3-4x faster, and the IVF_PQ path stays for big tables.)
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +49,7 @@ import numpy as np
 import pyarrow as pa
 
 from knowledge.embedding import EMBEDDING_DIM
+from knowledge.vector_snapshot import VectorSnapshot
 
 if TYPE_CHECKING:
     from lancedb.table import Table
@@ -67,6 +73,7 @@ HIT_COLUMNS = [
 class IndexConfig:
     """Vector index knobs. The defaults gave recall@10 >= 0.99 vs exact at 100k chunks."""
 
+    memory_max_rows: int = 200_000  # exact in-memory vector search up to here (0: never)
     ann_threshold_rows: int = 10_000
     nprobes: int = 20
     refine_factor: int = 10
@@ -76,6 +83,7 @@ class IndexConfig:
 
 class IndexKind(StrEnum):
     EMPTY = "empty"
+    MEMORY = "memory"  # exact, numpy over an in-memory copy of the vectors
     FLAT = "flat"  # exact scan
     IVF_PQ = "ivf_pq"
 
@@ -131,6 +139,8 @@ class ChunkIndex:
         self.config = config or IndexConfig()
         self._db: Any = None
         self._table: Table | None = None
+        self._snapshot: VectorSnapshot | None = None
+        self._snapshot_lock = threading.Lock()
 
     # --- opening -----------------------------------------------------------------------
     def _connect(self) -> Any:
@@ -202,6 +212,8 @@ class ChunkIndex:
         table = self.table()
         if table is None or table.count_rows() == 0:
             return IndexKind.EMPTY
+        if table.count_rows() <= self.config.memory_max_rows:
+            return IndexKind.MEMORY
         return IndexKind.IVF_PQ if self._has_vector_index(table) else IndexKind.FLAT
 
     def last_changed(self) -> datetime | None:
@@ -281,6 +293,52 @@ class ChunkIndex:
         return any(tuple(index.columns) == ("vector",) for index in table.list_indices())
 
     # --- retrieval ---------------------------------------------------------------------
+    def vector_snapshot(self) -> VectorSnapshot | None:
+        """The in-memory vectors of the current table version, or None where LanceDB searches.
+
+        Rebuilt when the version moved (an ingest here or, within `read_consistency`, in
+        another process); a search holding the previous snapshot finishes with it.
+        """
+        table = self.table()
+        if table is None or self.config.memory_max_rows <= 0:
+            return None
+        version = table.version
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.version != version:
+            snapshot = self._refresh_snapshot(table, version)
+        return None if snapshot.oversized else snapshot
+
+    def _refresh_snapshot(self, table: Table, version: int) -> VectorSnapshot:
+        with self._snapshot_lock:
+            snapshot = self._snapshot
+            if snapshot is None or snapshot.version != version:
+                snapshot = self._load_snapshot(table, version)
+                self._snapshot = snapshot
+        return snapshot
+
+    def _load_snapshot(self, table: Table, version: int) -> VectorSnapshot:
+        rows_now = table.count_rows()
+        if rows_now > self.config.memory_max_rows:
+            log.info("%s rows, over memory_max_rows: LanceDB searches the vectors", rows_now)
+            return VectorSnapshot.oversized_marker(version)
+        columns = [*HIT_COLUMNS, "vector"]
+        rows = table.search().select(columns).with_row_id(True).limit(None).to_arrow()
+        return VectorSnapshot.from_arrow(version, rows, HIT_COLUMNS)
+
+    def take_rows(self, row_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Hit columns of rows by LanceDB row id (ids from the current version's snapshot)."""
+        table = self.table()
+        if table is None or not row_ids:
+            return []
+        return table.take_row_ids([int(r) for r in row_ids]).select(HIT_COLUMNS).to_list()
+
+    def rows_by_chunk(self, chunk_ids: Collection[str]) -> list[dict[str, Any]]:
+        """Hit columns of these chunks (variant 0): the fallback when row ids went stale."""
+        if not chunk_ids:
+            return []
+        where = f"{in_filter('chunk_id', chunk_ids)} AND variant = 0"
+        return self.scan(HIT_COLUMNS, where).to_pylist()
+
     def vector_search(self, vector: np.ndarray, where: str, limit: int) -> list[dict[str, Any]]:
         """Nearest rows by cosine, filtered inside the query; adds `_distance` (1 - cosine)."""
         table = self.table()
@@ -299,7 +357,12 @@ class ChunkIndex:
         return query.to_list()
 
     def text_search(self, text: str, where: str, limit: int) -> list[dict[str, Any]]:
-        """BM25 over chunk text and its 'title > headings' context; adds `_score`."""
+        """BM25 over chunk text and its 'title > headings' context.
+
+        Returns only chunk_id, doc_id, `_score` and `_rowid`: search reads the full rows of
+        the few winners afterwards, which keeps this query (run beside the query embedding)
+        light on I/O and on the GIL.
+        """
         from lancedb.query import MultiMatchQuery
 
         table = self.table()
@@ -308,7 +371,8 @@ class ChunkIndex:
         query = (
             table.search(MultiMatchQuery(text, list(FTS_COLUMNS)), query_type="fts")
             .where(f"({where}) AND variant = 0" if where else "variant = 0", prefilter=True)
-            .select([*HIT_COLUMNS, "_score"])
+            .select(["chunk_id", "doc_id", "_score"])
+            .with_row_id(True)
             .limit(limit)
         )
         return query.to_list()

@@ -26,6 +26,7 @@ from knowledge.fusion import Candidate, FusionConfig, fuse
 from knowledge.index import ChunkIndex, sql_string
 from knowledge.loaders.metadata import ALL_PRODUCTS, normalize_label
 from knowledge.types import SearchHit, Visibility
+from knowledge.vector_snapshot import VectorSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,21 @@ class SearchFilters:
     category: str | None = None
     product: str | None = None
     include_internal: bool = False
+
+    def mask(self, snapshot: VectorSnapshot) -> np.ndarray | None:
+        """The same filter as `where()`, as a row mask over an in-memory snapshot."""
+        masks: list[np.ndarray] = []
+        if not self.include_internal:
+            masks.append(snapshot.labels["visibility"].isin([Visibility.PUBLIC]))
+        category = normalize_label(self.category)
+        if category:
+            masks.append(snapshot.labels["category"].isin([category]))
+        product = normalize_label(self.product)
+        if product and product != ALL_PRODUCTS:
+            masks.append(snapshot.labels["product"].isin([product, ALL_PRODUCTS]))
+        if not masks:
+            return None
+        return np.logical_and.reduce(masks) if len(masks) > 1 else masks[0]
 
     def where(self) -> str:
         """The SQL filter for LanceDB; every value is quoted by sql_string."""
@@ -79,44 +95,101 @@ class HybridSearcher:
     ) -> list[SearchHit]:
         where = filters.where()
         pool = max(self._pool, k)
-        rows: dict[str, dict[str, Any]] = {}
+        snapshot = self._index.vector_snapshot()  # None: LanceDB searches the vectors
+        rows: dict[str, dict[str, Any]] = {}  # full rows, from LanceDB's vector search only
+        row_ids: dict[str, int] = {}  # the rest: read from LanceDB by row id if they win
         candidates: dict[str, Candidate] = {}
 
         # Both retrievers at once: LanceDB releases the GIL, so latency is the slower one.
         text_rows = self._executor().submit(self._text_rows, query, where, pool)
         if callable(vector):  # embed while the full-text search (which needs no vector) runs
             vector = vector()
-        for row in self._index.vector_search(vector, where, pool):
-            chunk_id = row["chunk_id"]
-            if chunk_id in candidates:  # a weaker phrasing of an FAQ already counted
-                continue
-            rows[chunk_id] = row
-            candidates[chunk_id] = Candidate(
-                chunk_id=chunk_id,
-                doc_id=row["doc_id"],
-                vector_score=1.0 - float(row["_distance"]),
-                vector_rank=len(candidates) + 1,
-            )
+        if snapshot is not None:
+            for row, cosine in snapshot.nearest(vector, filters.mask(snapshot), pool):
+                chunk_id = str(snapshot.chunk_ids[row])
+                if chunk_id in candidates:  # a weaker phrasing of an FAQ already counted
+                    continue
+                row_ids[chunk_id] = int(snapshot.row_ids[row])
+                candidates[chunk_id] = Candidate(
+                    chunk_id=chunk_id,
+                    doc_id=str(snapshot.doc_ids[row]),
+                    vector_score=cosine,
+                    vector_rank=len(candidates) + 1,
+                )
+        else:
+            for row in self._index.vector_search(vector, where, pool):
+                chunk_id = row["chunk_id"]
+                if chunk_id in candidates:
+                    continue
+                rows[chunk_id] = row
+                candidates[chunk_id] = Candidate(
+                    chunk_id=chunk_id,
+                    doc_id=row["doc_id"],
+                    vector_score=1.0 - float(row["_distance"]),
+                    vector_rank=len(candidates) + 1,
+                )
         for rank, row in enumerate(text_rows.result(), start=1):
             chunk_id = row["chunk_id"]
-            rows.setdefault(chunk_id, row)
+            row_ids.setdefault(chunk_id, int(row["_rowid"]))
             cand = candidates.setdefault(chunk_id, Candidate(chunk_id, row["doc_id"]))
             cand.text_score = float(row["_score"])
             cand.text_rank = rank
 
-        hits: list[SearchHit] = []
+        picked = []
         seen_docs: set[str] = set()
         for fused in fuse(list(candidates.values()), self._fusion):
             cand = fused.candidate
             if per_doc and cand.doc_id in seen_docs:
                 continue
             seen_docs.add(cand.doc_id)
-            hits.append(
-                _hit(rows[cand.chunk_id], fused.confidence, fused.rank_score, cand.vector_score)
-            )
-            if len(hits) == k:
+            picked.append(fused)
+            if len(picked) == k:
                 break
-        return hits
+        winners = [f.candidate.chunk_id for f in picked]
+        rows.update(self._read_rows(winners, rows, row_ids, snapshot))
+        return [
+            _hit(rows[f.candidate.chunk_id], f.confidence, f.rank_score, f.candidate.vector_score)
+            for f in picked
+            if f.candidate.chunk_id in rows  # gone only if deleted in the last milliseconds
+        ]
+
+    def _read_rows(
+        self,
+        chunk_ids: list[str],
+        known: dict[str, dict[str, Any]],
+        row_ids: dict[str, int],
+        snapshot: VectorSnapshot | None,
+    ) -> dict[str, dict[str, Any]]:
+        """The stored rows of the winning chunks: from memory, else LanceDB by row id.
+
+        Row ids can be stale when another writer committed mid-search (the full-text
+        search may even see a newer version than the snapshot); such rows are read by
+        chunk id, and a chunk deleted meanwhile is simply not returned.
+        """
+        missing = [c for c in chunk_ids if c not in known]
+        found: dict[str, dict[str, Any]] = {}
+        if snapshot is not None and missing:
+            positions = snapshot.positions([row_ids[c] for c in missing])
+            at = [
+                (chunk_id, pos)
+                for chunk_id, pos in zip(missing, positions, strict=True)
+                if pos is not None and snapshot.chunk_ids[pos] == chunk_id
+            ]
+            rows = snapshot.hit_rows([pos for _, pos in at])
+            found.update({chunk_id: row for (chunk_id, _), row in zip(at, rows, strict=True)})
+            missing = [c for c in missing if c not in found]
+        if missing:
+            try:
+                for row in self._index.take_rows([row_ids[c] for c in missing]):
+                    if row["chunk_id"] in missing:
+                        found[row["chunk_id"]] = row
+            except Exception:
+                log.info("row ids went stale; reading the hits by chunk id", exc_info=True)
+        stale = [c for c in missing if c not in found]
+        if stale:  # stale row ids find nothing (or other chunks): read these by chunk id
+            log.debug("reading %d hits by chunk id", len(stale))
+            found.update({row["chunk_id"]: row for row in self._index.rows_by_chunk(stale)})
+        return found
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._threads is None:
@@ -126,6 +199,7 @@ class HybridSearcher:
         return self._threads
 
     def _text_rows(self, query: str, where: str, pool: int) -> list[dict[str, Any]]:
+        """chunk_id, doc_id, _score and _rowid of the best full-text matches."""
         try:
             return self._index.text_search(query[:MAX_FTS_QUERY_CHARS], where, pool)
         except Exception:  # vectors alone still answer; say so in the log

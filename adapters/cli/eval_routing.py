@@ -55,7 +55,7 @@ def routing(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run labelled questions through the engine; report answer accuracy and escalations."""
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, knowledge_config
     from knowledge import KnowledgeBase
 
     settings = settings_or_exit()
@@ -67,7 +67,9 @@ def routing(
         fail("--queries: no questions to evaluate")
     settings.ensure_home()
     cache = settings.home / "eval-cache" / (_digest(kb) if kb.is_file() else kb.name)
-    knowledge = KnowledgeBase(cache, chunk_chars=settings.kb_chunk_chars)
+    knowledge = KnowledgeBase(
+        cache, chunk_chars=settings.kb_chunk_chars, config=knowledge_config(settings)
+    )
     if knowledge.is_empty():
         err_console.print(f"indexing {kb} (cached in {cache})…")
         knowledge.ingest([kb])

@@ -46,7 +46,9 @@ def _settings() -> Settings:
 
 
 def _open_kb(settings: Settings) -> KnowledgeBase:
-    return KnowledgeBase(settings.lancedb_path, chunk_chars=settings.kb_chunk_chars)
+    from bot.runtime import open_knowledge  # lazy: the CLI starts without the core
+
+    return open_knowledge(settings)
 
 
 class _RichProgress:

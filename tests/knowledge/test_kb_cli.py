@@ -93,6 +93,16 @@ def test_search_batch_answers_each_line_and_reports_bad_ones(
     assert lines[3][0]["doc_id"] == "offline.md"
 
 
+def test_memory_max_rows_setting_moves_vector_search_to_lancedb(
+    ingested: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SUPPORTBOT_KB_MEMORY_MAX_ROWS", "0")
+    info = json.loads(runner.invoke(kb_app, ["stats", "--json"]).stdout)
+    assert info["index_kind"] == "flat"  # LanceDB's exact scan; the same hits as in memory
+    hits = json.loads(runner.invoke(kb_app, ["search", "refund window", "--json"]).stdout)
+    assert hits[0]["doc_id"] == "billing/refunds.md" and "30 days" in hits[0]["text"]
+
+
 def test_search_needs_a_query_or_a_batch(home: Path) -> None:
     result = runner.invoke(kb_app, ["search"])
     assert result.exit_code == 2
@@ -104,7 +114,7 @@ def test_stats_and_export(ingested: Path, tmp_path: Path) -> None:
     assert stats.exit_code == 0
     info = json.loads(stats.stdout)
     assert (info["documents"], info["chunks"], info["categories"]) == (2, 2, {"billing": 1})
-    assert info["index_kind"] == "flat" and info["last_ingest"]
+    assert info["index_kind"] == "memory" and info["last_ingest"]
     table = runner.invoke(kb_app, ["stats"])
     assert "documents" in table.stdout and "billing (1)" in table.stdout
 

@@ -1,14 +1,17 @@
-"""The LanceDB index: flat below the threshold, IVF_PQ with refine above it, and filters
-that are safe for any value. Vectors here are synthetic (no model needed)."""
+"""The LanceDB index: exact in-memory vector search up to `memory_max_rows`; past it LanceDB
+searches, flat below the ANN threshold and IVF_PQ with refine above it; filters that are safe
+for any value and mean the same on both paths. Vectors here are synthetic (no model needed)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from knowledge.index import ChunkIndex, IndexConfig, IndexKind, rows_table, sql_string
+from knowledge.search import HybridSearcher, SearchFilters
 
 
 def _rows(vectors: np.ndarray) -> list[dict[str, object]]:
@@ -24,8 +27,8 @@ def _rows(vectors: np.ndarray) -> list[dict[str, object]]:
             "heading_path": [],
             "url": None,
             "category": "even" if i % 2 == 0 else "odd",
-            "product": "all",
-            "visibility": "public",
+            "product": ("all", "mobile", "web")[i % 3],
+            "visibility": "internal" if i % 5 == 0 else "public",
             "source": "/x",
             "updated": None,
             "content_hash": f"h{i}",
@@ -48,7 +51,8 @@ def test_vector_index_kind_follows_the_threshold_and_recall_stays_high(
     tmp_path: Path, threshold: int, kind: IndexKind
 ) -> None:
     vectors = _clustered(600)
-    index = ChunkIndex(tmp_path / "db", IndexConfig(ann_threshold_rows=threshold))
+    config = IndexConfig(memory_max_rows=0, ann_threshold_rows=threshold)
+    index = ChunkIndex(tmp_path / "db", config)
     index.replace_documents(rows_table(_rows(vectors)), set())
     assert index.kind() is kind
     queries = _clustered(20, seed=99)
@@ -62,7 +66,7 @@ def test_vector_index_kind_follows_the_threshold_and_recall_stays_high(
 
 def test_filters_apply_inside_the_vector_query(tmp_path: Path) -> None:
     vectors = _clustered(300)
-    index = ChunkIndex(tmp_path / "db", IndexConfig(ann_threshold_rows=256))
+    index = ChunkIndex(tmp_path / "db", IndexConfig(memory_max_rows=0, ann_threshold_rows=256))
     index.replace_documents(rows_table(_rows(vectors)), set())
     assert index.kind() is IndexKind.IVF_PQ
     rows = index.vector_search(vectors[1], "category = 'even'", 50)
@@ -72,3 +76,74 @@ def test_filters_apply_inside_the_vector_query(tmp_path: Path) -> None:
 def test_sql_strings_double_their_quotes() -> None:
     assert sql_string("partner's") == "'partner''s'"
     assert sql_string("x' OR '1'='1") == "'x'' OR ''1''=''1'"
+
+
+FILTERS = [
+    SearchFilters(),
+    SearchFilters(include_internal=True),
+    SearchFilters(category="Even"),
+    SearchFilters(product="mobile"),
+    SearchFilters(category="odd", product="web", include_internal=True),
+    SearchFilters(category="no such category"),
+]
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=str)
+def test_in_memory_search_is_exact_and_filters_like_the_sql_where(
+    tmp_path: Path, filters: SearchFilters
+) -> None:
+    vectors = _clustered(400)
+    index = ChunkIndex(tmp_path / "db")
+    index.replace_documents(rows_table(_rows(vectors)), set())
+    assert index.kind() is IndexKind.MEMORY
+    lance = ChunkIndex(tmp_path / "db", IndexConfig(memory_max_rows=0))  # exact flat scan
+    snapshot = index.vector_snapshot()
+    assert snapshot is not None and lance.vector_snapshot() is None
+    for query in _clustered(10, seed=5):
+        found = snapshot.nearest(query, filters.mask(snapshot), 20)
+        in_memory = [str(snapshot.chunk_ids[row]) for row, _ in found]
+        expected = [row["chunk_id"] for row in lance.vector_search(query, filters.where(), 20)]
+        assert in_memory == expected
+        cosines = [cosine for _, cosine in found]
+        assert cosines == sorted(cosines, reverse=True)
+    if filters.category == "no such category":
+        assert in_memory == []
+
+
+def test_the_snapshot_follows_writes_and_stale_row_ids_fall_back_to_chunk_ids(
+    tmp_path: Path,
+) -> None:
+    vectors = _clustered(60)
+    index = ChunkIndex(tmp_path / "db")
+    rows = _rows(vectors)
+    index.replace_documents(rows_table(rows[:40]), set())
+    searcher = HybridSearcher(index)
+    old = index.vector_snapshot()
+    assert old is not None and len(old) == 40
+    public = SearchFilters(include_internal=True)
+
+    # A write (here: 20 new documents, doc-0..doc-9 deleted) gives a new version.
+    index.replace_documents(rows_table(rows[40:]), {f"doc-{i}" for i in range(10)})
+    new = index.vector_snapshot()
+    assert new is not None and new.version != old.version and len(new) == 50
+    hits = searcher.search("text", vectors[45], public, k=3)
+    assert hits[0].doc_id == "doc-45" and hits[0].text == "text 45"
+
+    # A search on the old snapshot while the full-text search already sees the new version
+    # (a write landed mid-search): vector hits come from the snapshot it started with, and
+    # a newer row that only full text found is read from LanceDB (its row id is unknown to
+    # the snapshot) instead of being dropped or mixed up with another row.
+    index._snapshot = dataclasses.replace(old, version=index.table().version)
+    hits = searcher.search("45", vectors[45], public, k=60)
+    by_doc = {hit.doc_id: hit.text for hit in hits}
+    assert by_doc["doc-45"] == "text 45"
+    assert all(text == f"text {doc_id[4:]}" for doc_id, text in by_doc.items())
+
+
+def test_past_memory_max_rows_lancedb_searches_the_vectors(tmp_path: Path) -> None:
+    vectors = _clustered(300)
+    index = ChunkIndex(tmp_path / "db", IndexConfig(memory_max_rows=299, ann_threshold_rows=256))
+    index.replace_documents(rows_table(_rows(vectors)), set())
+    assert index.kind() is IndexKind.IVF_PQ and index.vector_snapshot() is None
+    hits = HybridSearcher(index).search("x", vectors[3], SearchFilters(), k=3)
+    assert hits[0].doc_id == "doc-3" and hits[0].vector_score == pytest.approx(1.0, abs=1e-3)

@@ -207,7 +207,7 @@ def test_stats_and_export_describe_the_index(make_kb: MakeKb, write: WriteFile, 
     kb.ingest([docs])
     stats = kb.stats()
     assert (stats.documents, stats.chunks, stats.sources) == (2, 3, 2)
-    assert stats.categories == {"billing": 1} and stats.index_kind == "flat"
+    assert stats.categories == {"billing": 1} and stats.index_kind == "memory"
     assert stats.last_ingest is not None
     row = next(iter(kb.export()))
     assert "vector" not in row

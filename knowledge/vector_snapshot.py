@@ -1,0 +1,134 @@
+"""Exact vector search over an in-memory copy of one table version (vectors and hit columns).
+
+Why not LanceDB's own vector search: measured on this 2-core machine at 100k chunks, a
+LanceDB query took 17-20 ms with IVF_PQ + refine (137 ms as a flat scan), while a numpy
+matrix product over every vector, filter mask included, took 5 ms p50 / 6 ms p95 and is
+exact (recall@10 = 1 by construction). The columns a hit shows are held too (as one Arrow
+table): reading 5 winners back from LanceDB by row id cost 4-5 ms p50 and 8-9 ms p95, from
+memory 0.2 ms. The price is memory: 1.5 KB of vector per row plus the text, about 240 MB
+at 100k synthetic rows, so past `IndexConfig.memory_max_rows` LanceDB searches instead.
+LanceDB stays the store of record; this is a cache keyed by the table version, rebuilt
+(about 0.5 s at 100k rows) when the version changes.
+
+The filter columns (visibility, category, product) are held as small integer codes, so a
+filter is a vectorized comparison; `knowledge.search.SearchFilters.mask` builds it with the
+same semantics as its SQL `where()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+LABEL_COLUMNS = ("visibility", "category", "product")
+
+
+@dataclass(frozen=True, slots=True)
+class LabelColumn:
+    """A low-cardinality string column as integer codes plus the code of each value."""
+
+    codes: np.ndarray  # int32 per row; -1 for null
+    vocabulary: dict[str, int]
+
+    @classmethod
+    def from_arrow(cls, column: pa.ChunkedArray) -> LabelColumn:
+        encoded = column.combine_chunks().dictionary_encode()
+        values = encoded.dictionary.to_pylist()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+        return cls(codes, {value: code for code, value in enumerate(values)})
+
+    def isin(self, values: Collection[str]) -> np.ndarray:
+        wanted = [self.vocabulary[v] for v in values if v in self.vocabulary]
+        if not wanted:
+            return np.zeros(len(self.codes), dtype=bool)
+        return np.isin(self.codes, wanted)
+
+
+@dataclass(frozen=True, slots=True)
+class VectorSnapshot:
+    """Every row of one table version: vectors, filter codes, hit columns, LanceDB row ids."""
+
+    version: int
+    vectors: np.ndarray  # (rows, dim) float32, unit length
+    chunk_ids: np.ndarray  # object array of str
+    doc_ids: np.ndarray  # object array of str
+    row_ids: np.ndarray  # uint64 LanceDB _rowid, valid for `version`
+    labels: dict[str, LabelColumn]
+    rows: pa.Table  # the hit columns, one contiguous chunk (so `take` is microseconds)
+    oversized: bool = False  # the table had more rows than memory allows: nothing loaded
+    row_order: np.ndarray | None = None  # argsort of row_ids, to find a row by its id
+    sorted_row_ids: np.ndarray | None = None  # row_ids[row_order]
+
+    @classmethod
+    def oversized_marker(cls, version: int) -> VectorSnapshot:
+        """Remembers, per version, that the table is too big to hold in memory."""
+        empty = np.zeros(0, dtype=object)
+        vectors = np.zeros((0, 0), dtype=np.float32)
+        nothing = pa.table({})
+        return cls(
+            version, vectors, empty, empty, np.zeros(0, np.uint64), {}, nothing, oversized=True
+        )
+
+    @classmethod
+    def from_arrow(cls, version: int, rows: pa.Table, hit_columns: list[str]) -> VectorSnapshot:
+        """From a scan of `hit_columns`, `vector` and `_rowid` of the whole table."""
+        n = rows.num_rows
+        if n:
+            flat = rows["vector"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            vectors = np.ascontiguousarray(flat, dtype=np.float32).reshape(n, -1)
+        else:
+            vectors = np.zeros((0, 0), dtype=np.float32)
+        row_ids = rows["_rowid"].to_numpy().astype(np.uint64)
+        order = np.argsort(row_ids, kind="stable")
+        return cls(
+            version=version,
+            vectors=vectors,
+            chunk_ids=np.array(rows["chunk_id"].to_pylist(), dtype=object),
+            doc_ids=np.array(rows["doc_id"].to_pylist(), dtype=object),
+            row_ids=row_ids,
+            labels={name: LabelColumn.from_arrow(rows[name]) for name in LABEL_COLUMNS},
+            rows=rows.select(hit_columns).combine_chunks(),
+            row_order=order,
+            sorted_row_ids=row_ids[order],
+        )
+
+    def __len__(self) -> int:
+        return len(self.chunk_ids)
+
+    def positions(self, row_ids: list[int]) -> list[int | None]:
+        """The snapshot row of each LanceDB row id; None where this version has no such row."""
+        if self.row_order is None or self.sorted_row_ids is None or len(self) == 0:
+            return [None] * len(row_ids)
+        ids = np.asarray(row_ids, dtype=np.uint64)
+        sorted_ids = self.sorted_row_ids
+        at = np.minimum(np.searchsorted(sorted_ids, ids), len(sorted_ids) - 1)
+        found = sorted_ids[at] == ids
+        return [int(self.row_order[a]) if ok else None for a, ok in zip(at, found, strict=True)]
+
+    def hit_rows(self, positions: list[int]) -> list[dict[str, object]]:
+        return self.rows.take(np.asarray(positions, dtype=np.int64)).to_pylist()
+
+    def nearest(
+        self, vector: np.ndarray, mask: np.ndarray | None, limit: int
+    ) -> list[tuple[int, float]]:
+        """Up to `limit` (row, cosine) pairs, best first, among rows where `mask` is true."""
+        if len(self) == 0 or limit < 1:
+            return []
+        scores = self.vectors @ np.asarray(vector, dtype=np.float32)
+        if mask is not None:
+            allowed = np.flatnonzero(mask)
+            if len(allowed) == 0:
+                return []
+            scores = scores[allowed]
+        else:
+            allowed = None
+        if len(scores) > limit:
+            top = np.argpartition(-scores, limit - 1)[:limit]
+        else:
+            top = np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        rows = top if allowed is None else allowed[top]
+        return [(int(row), float(score)) for row, score in zip(rows, scores[top], strict=True)]
