@@ -17,7 +17,7 @@ import json
 from _common import print_machine
 from _datasets import DATASETS, open_dataset, require_data
 
-from knowledge.embedding import Embedder, load_embedder
+from knowledge.embedding import load_embedder
 from knowledge.evaluation import evaluate
 from knowledge.fusion import FusionConfig
 
@@ -50,7 +50,7 @@ def main() -> None:
             config = CONFIGS[label]
             # A fresh Embedder (same model) per configuration: it caches small calls per
             # text, and the latency must include embedding every question.
-            kb = open_dataset(ds, Embedder(embedder._model), config)
+            kb = open_dataset(ds, embedder.with_empty_cache(), config)
             report = evaluate(kb, queries, k=10, label=label)
             values = [report.metrics[c] for c in COLUMNS]
             cells = [f"{v:9.3f}" for v in values]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     )
     kb_memory_max_rows: int = Field(
         200_000, ge=0, validation_alias=AliasChoices("SUPPORTBOT_KB_MEMORY_MAX_ROWS")
+    )
+    # Read by knowledge.embedding from the environment; declared here so that a bad value
+    # fails at start-up with the one-line settings error.
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        "onnx", validation_alias=AliasChoices("SUPPORTBOT_EMBEDDING_RUNTIME")
     )
     kb_top_k: int = Field(5, ge=1, le=50, validation_alias=AliasChoices("SUPPORTBOT_KB_TOP_K"))
     answer_min_score: float = Field(

@@ -29,8 +29,8 @@ from bot.handoff.service import HandoffService
 from bot.handoff.summary import HandoffSummary
 from bot.memory import FORGET_REQUEST, RECALL_REQUEST, MemoryScope, MemoryStore
 from bot.ports import KnowledgeSearch
-from bot.storage.conversations import ConversationStore, Intake
-from bot.text import clean_message, defuse_mass_mentions
+from bot.storage.conversations import ConversationStore, Intake, StoredMessage
+from bot.text import CleanText, clean_message, defuse_mass_mentions
 from bot.triage import Intent, PastMessage, Triage, TriageContext, Triager, merge_llm_triage
 from bot.triage.category import categories_near_tied
 from bot.types import Action, Citation, Decision, Inbound, Reply
@@ -106,6 +106,15 @@ class _Turn:
     triage: Triage | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """The conversation's stored context, read while the knowledge search runs."""
+
+    history: list[StoredMessage]
+    past: tuple[PastMessage, ...] = ()  # the user's earlier messages, for triage
+    memory: tuple[str, ...] = ()  # remembered facts the answerer may use
+
+
 class ConversationEngine:
     def __init__(
         self,
@@ -138,6 +147,34 @@ class ConversationEngine:
 
     async def process(self, inbound: Inbound) -> Outcome:
         cleaned = clean_message(inbound.text, max_chars=self._config.max_message_chars)
+        # The knowledge search (the slow step: query embedding plus two retrievers) needs
+        # nothing from the database, so it starts now and runs beside intake and the
+        # context reads; a message that turns out not to need it (a duplicate event, a
+        # memory command, a claimed conversation) just drops the result.
+        search: asyncio.Task[list[SearchHit] | Exception] | None = None
+        if cleaned.text and not inbound.from_agent:
+            search = asyncio.create_task(self._search(cleaned.head))
+        try:
+            return await self._process(inbound, cleaned, search)
+        finally:
+            if search is not None and not search.done():
+                search.cancel()
+
+    async def _search(self, text: str) -> list[SearchHit] | Exception:
+        """The hits, or the error (reported by the step that uses the result)."""
+        try:
+            return await self._knowledge.asearch(
+                text, k=self._config.top_k + SECTIONS_OF_TOP_ARTICLE, per_doc=False
+            )
+        except Exception as exc:
+            return exc
+
+    async def _process(
+        self,
+        inbound: Inbound,
+        cleaned: CleanText,
+        search: asyncio.Task[list[SearchHit] | Exception] | None,
+    ) -> Outcome:
         intake = await asyncio.to_thread(self._store.intake, inbound, cleaned.text)
         if intake is None:
             return Outcome(actions=(), decision=Decision.IGNORE, duplicate=True)
@@ -178,21 +215,21 @@ class ConversationEngine:
         if memory_reply is not None:
             return memory_reply
 
-        try:
-            found = await self._knowledge.asearch(
-                cleaned.head, k=self._config.top_k + SECTIONS_OF_TOP_ARTICLE, per_doc=False
-            )
-        except Exception:
-            log.exception("knowledge search failed")
+        # Read the conversation's context while the search is still running.
+        context = await asyncio.to_thread(self._read_context, turn)
+        history = context.history
+        assert search is not None  # created for every message with text from a customer
+        found = await search
+        if isinstance(found, Exception):
+            log.error("knowledge search failed", exc_info=found)
             return await self._finish(
                 turn, Decision.ESCALATE, replies.KNOWLEDGE_DOWN, reasons=("knowledge_unavailable",)
             )
 
         turn.hits, more_sections = _one_per_article(found, self._config.top_k)
-        history = await asyncio.to_thread(
-            self._store.thread_messages, intake.conversation_id, limit=self._config.history_turns
+        report = await self._triage(
+            turn, [m.text for m in history[:-1] if m.role == "customer"], context.past
         )
-        report = await self._triage(turn, [m.text for m in history[:-1] if m.role == "customer"])
         retrieval_confidence = closeness(turn.hits[0]) if turn.hits else None
         threshold = self._thresholds.for_hit(turn.hits[0]) if turn.hits else 1.0
         router = self._router_for(threshold)
@@ -222,7 +259,7 @@ class ConversationEngine:
             question=turn.text,
             passages=(*turn.hits, *more_sections),
             thread=tuple(HistoryTurn(m.role, m.text) for m in history[:-1]),
-            memory=await self._usable_memory(turn),
+            memory=context.memory,
             categories=self._known_categories(),
         )
         result = await self._answer(request)
@@ -331,33 +368,37 @@ class ConversationEngine:
         await asyncio.to_thread(self._memory.learn, turn.scope, turn.intake.message_id, turn.text)
         return None
 
-    async def _triage(self, turn: _Turn, previous: list[str]):  # type: ignore[no-untyped-def]
+    def _read_context(self, turn: _Turn) -> _Context:
+        """Everything the later steps read from the database, in one worker-thread hop."""
+        history = self._store.thread_messages(
+            turn.intake.conversation_id, limit=self._config.history_turns
+        )
+        if self._memory is None:
+            return _Context(history)
+        past = ()
+        if self._triager is not None:
+            earlier = self._memory.previous_customer_messages_with_conversation(
+                turn.scope, limit=self._config.user_history_messages
+            )
+            past = tuple(PastMessage(text=text, conversation_id=str(cid)) for text, cid in earlier)
+        facts = self._memory.recall(turn.scope)
+        return _Context(history, past, tuple(f"{fact.key}: {fact.text}" for fact in facts))
+
+    async def _triage(  # type: ignore[no-untyped-def]
+        self, turn: _Turn, previous: list[str], past: tuple[PastMessage, ...]
+    ):
         if self._triager is None:
             return None
-        past: list[PastMessage] = []
-        if self._memory is not None:
-            earlier = await asyncio.to_thread(
-                self._memory.previous_customer_messages_with_conversation,
-                turn.scope,
-                limit=self._config.user_history_messages,
-            )
-            past = [PastMessage(text=text, conversation_id=str(cid)) for text, cid in earlier]
         context = TriageContext(
             previous_messages=tuple(previous),
             failed_attempts=turn.intake.failed_attempts,
-            user_history=tuple(past),
+            user_history=past,
             is_vip=turn.intake.is_vip,
         )
         hits = [(h.category or "", h.score) for h in turn.hits]
         report = await asyncio.to_thread(self._triager.assess, turn.text, context, hits)
         turn.triage = report.triage
         return report
-
-    async def _usable_memory(self, turn: _Turn) -> tuple[str, ...]:
-        if self._memory is None:
-            return ()
-        facts = await asyncio.to_thread(self._memory.recall, turn.scope)
-        return tuple(f"{fact.key}: {fact.text}" for fact in facts)
 
     def _known_categories(self) -> tuple[str, ...]:
         if self._categories is None:

@@ -95,7 +95,6 @@ def build_runtime(
     knowledge: KnowledgeBase | None = None,
 ) -> Runtime:
     from bot.triage import Triager
-    from knowledge.embedding import load_embedder
 
     database = open_database(settings)
     store = ConversationStore(database)
@@ -109,7 +108,9 @@ def build_runtime(
         chosen,
         EngineConfig(top_k=settings.kb_top_k, max_message_chars=settings.max_message_chars),
         memory=memory,
-        triager=Triager(load_embedder()),
+        # The knowledge base's own embedder: its per-text cache then serves triage the
+        # vector search already computed for the same message.
+        triager=Triager(knowledge.embedder),
         router=EscalationRouter(escalation_policy(settings)),
         handoff=handoff,
         thresholds=answer_thresholds(settings),

