@@ -78,7 +78,9 @@ class ConversationStore:
 
     def _intake_once(self, inbound: Inbound, text: str) -> Intake | None:
         platform, workspace, channel, thread = inbound.conversation_key
-        with Session(self._writer) as session:
+        # Not expired on commit: the Intake below reads ids and states this transaction
+        # wrote; expiring them would re-read three rows in a second (write-locked) one.
+        with Session(self._writer, expire_on_commit=False) as session:
             try:
                 session.add(ProcessedEvent(platform=platform, event_id=inbound.event_id))
                 session.flush()
