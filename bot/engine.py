@@ -218,7 +218,8 @@ class ConversationEngine:
         # Read the conversation's context while the search is still running.
         context = await asyncio.to_thread(self._read_context, turn)
         history = context.history
-        assert search is not None  # created for every message with text from a customer
+        if search is None:  # process() starts it for every customer message with text
+            search = asyncio.create_task(self._search(cleaned.head))
         found = await search
         if isinstance(found, Exception):
             log.error("knowledge search failed", exc_info=found)
