@@ -25,7 +25,7 @@ from bot import replies
 from bot.answering.base import Answerer, AnswerRequest, AnswerResult, HistoryTurn
 from bot.answering.thresholds import AnswerThresholds, closeness
 from bot.escalation import DecisionInput, EscalationRouter
-from bot.handoff.service import HandoffService
+from bot.handoff.service import ActiveEscalation, HandoffService
 from bot.handoff.summary import HandoffSummary
 from bot.memory import FORGET_REQUEST, RECALL_REQUEST, MemoryScope, MemoryStore
 from bot.ports import KnowledgeSearch
@@ -115,6 +115,12 @@ class _Context:
     memory: tuple[str, ...] = ()  # remembered facts the answerer may use
 
 
+@dataclass(frozen=True, slots=True)
+class _Gathered:
+    active: ActiveEscalation | None
+    context: _Context
+
+
 class ConversationEngine:
     def __init__(
         self,
@@ -187,36 +193,39 @@ class ConversationEngine:
         )
         if inbound.from_agent:  # a person from support answered in the thread: stay quiet
             return Outcome(actions=(), decision=Decision.IGNORE, reasons=("human_reply",))
+        command = self._memory_request(turn.text)
+        # One worker-thread hop for every read and write before the answer (each hop costs
+        # a wake-up of the event loop, which the busy search threads make slow).
+        gathered = await asyncio.to_thread(self._gather, turn, command)
         relayed: tuple[Action, ...] = ()
-        if self._handoff is not None:
-            active = await asyncio.to_thread(self._handoff.active_for, intake.conversation_id)
-            if active is not None:
-                turn.escalated = True
-                author = inbound.user_name or inbound.user
-                relayed = tuple(
-                    await asyncio.to_thread(
-                        self._handoff.customer_message, intake.conversation_id, cleaned.text, author
-                    )
+        active = gathered.active
+        if active is not None:
+            turn.escalated = True
+            author = inbound.user_name or inbound.user
+            relayed = tuple(
+                await asyncio.to_thread(
+                    self._handoff.customer_message,  # type: ignore[union-attr]
+                    intake.conversation_id,
+                    cleaned.text,
+                    author,
                 )
-                if active.status == "claimed":  # the agent answers, not the bot
-                    return Outcome(
-                        actions=relayed,
-                        decision=Decision.ESCALATE,
-                        reasons=(f"claimed_by:{active.claimed_by_name}",),
-                        ticket_state=intake.ticket_state,
-                    )
+            )
+            if active.status == "claimed":  # the agent answers, not the bot
+                return Outcome(
+                    actions=relayed,
+                    decision=Decision.ESCALATE,
+                    reasons=(f"claimed_by:{active.claimed_by_name}",),
+                    ticket_state=intake.ticket_state,
+                )
         turn.relayed = relayed
         if not cleaned.text:
             return await self._finish(
                 turn, Decision.CLARIFY, replies.EMPTY_MESSAGE, reasons=("empty_message",)
             )
+        if command is not None:
+            return await self._memory_command(turn, command)
 
-        memory_reply = await self._memory_command(turn)
-        if memory_reply is not None:
-            return memory_reply
-
-        # Read the conversation's context while the search is still running.
-        context = await asyncio.to_thread(self._read_context, turn)
+        context = gathered.context
         history = context.history
         if search is None:  # process() starts it for every customer message with text
             search = asyncio.create_task(self._search(cleaned.head))
@@ -349,25 +358,42 @@ class ConversationEngine:
         return await asyncio.to_thread(self._handoff.open, cid, priority, reasons, summary)
 
     # --- steps ---------------------------------------------------------------------------
-    async def _memory_command(self, turn: _Turn) -> Outcome | None:
+    def _memory_request(self, text: str) -> str | None:
+        """ "recall" or "forget" when the message asks about the user's memory."""
         if self._memory is None:
             return None
-        if RECALL_REQUEST.match(turn.text):
+        if RECALL_REQUEST.match(text):
+            return "recall"
+        if FORGET_REQUEST.match(text):
+            return "forget"
+        return None
+
+    def _gather(self, turn: _Turn, command: str | None) -> _Gathered:
+        """The open escalation, what this message teaches memory, and the stored context."""
+        cid = turn.intake.conversation_id
+        active = self._handoff.active_for(cid) if self._handoff is not None else None
+        if active is not None and active.status == "claimed":
+            return _Gathered(active, _Context([]))  # the agent answers: nothing else needed
+        if self._memory is not None and command is None and turn.text:
+            self._memory.learn(turn.scope, turn.intake.message_id, turn.text)
+        return _Gathered(active, self._read_context(turn))
+
+    async def _memory_command(self, turn: _Turn, command: str) -> Outcome:
+        if self._memory is None:  # _memory_request recognises commands only with memory on
+            raise RuntimeError("a memory command needs a memory store")
+        if command == "recall":
             text = await asyncio.to_thread(self._memory.describe, turn.scope)
             return await self._finish(turn, Decision.ANSWER, text, reasons=("memory_request",))
-        if FORGET_REQUEST.match(turn.text):
-            erased = await asyncio.to_thread(self._memory.forget, turn.scope.user_id)
-            text = (
-                f"Done. I've deleted everything I had about you: {erased.conversations} "
-                f"conversation(s), {erased.messages} message(s) and {erased.facts} remembered "
-                "fact(s). Nothing of it is kept."
-            )
-            # The conversation itself is gone, so the reply is not stored anywhere.
-            return self._outcome(
-                turn, Decision.ANSWER, text, reasons=("forget_request",), ticket_state=None
-            )
-        await asyncio.to_thread(self._memory.learn, turn.scope, turn.intake.message_id, turn.text)
-        return None
+        erased = await asyncio.to_thread(self._memory.forget, turn.scope.user_id)
+        text = (
+            f"Done. I've deleted everything I had about you: {erased.conversations} "
+            f"conversation(s), {erased.messages} message(s) and {erased.facts} remembered "
+            "fact(s). Nothing of it is kept."
+        )
+        # The conversation itself is gone, so the reply is not stored anywhere.
+        return self._outcome(
+            turn, Decision.ANSWER, text, reasons=("forget_request",), ticket_state=None
+        )
 
     def _read_context(self, turn: _Turn) -> _Context:
         """Everything the later steps read from the database, in one worker-thread hop."""
