@@ -17,7 +17,7 @@ Vector search strategy (measured on this 2-core machine, MiniLM vectors):
   numpy matrix product over a copy of the vectors kept per table version
   (knowledge.vector_snapshot; 5 ms p50 / 6 ms p95 at 100k rows against 17-20 ms for the
   LanceDB query below, and recall@10 = 1), and the hit columns are read from that copy
-  too. Memory: 1.5 KB of vector per row plus the text, about 240 MB at 100k rows.
+  too. Memory: 1.5 KB of vector per row plus the text; the process grew by 530 MB at 100k.
 - Beyond it (or with `memory_max_rows=0`) LanceDB searches. Below `ann_threshold_rows`
   (default 10,000) there is no vector index: LanceDB's flat scan is exact.
 - From the threshold on, an IVF_PQ index (cosine, 48 sub-vectors of 8 dims) is built, and

@@ -5,8 +5,9 @@ LanceDB query took 17-20 ms with IVF_PQ + refine (137 ms as a flat scan), while 
 matrix product over every vector, filter mask included, took 5 ms p50 / 6 ms p95 and is
 exact (recall@10 = 1 by construction). The columns a hit shows are held too (as one Arrow
 table): reading 5 winners back from LanceDB by row id cost 4-5 ms p50 and 8-9 ms p95, from
-memory 0.2 ms. The price is memory: 1.5 KB of vector per row plus the text, about 240 MB
-at 100k synthetic rows, so past `IndexConfig.memory_max_rows` LanceDB searches instead.
+memory 0.2 ms. The price is memory: 1.5 KB of vector per row plus the text (240 MB of data
+at 100k synthetic rows; the process grew by 530 MB with LanceDB's read buffers), so past
+`IndexConfig.memory_max_rows` LanceDB searches instead.
 LanceDB stays the store of record; this is a cache keyed by the table version, rebuilt
 (about 0.5 s at 100k rows) when the version changes.
 
