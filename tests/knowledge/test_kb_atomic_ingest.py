@@ -66,9 +66,9 @@ def test_a_failure_while_embedding_writes_nothing(
 ) -> None:
     before = _snapshot(indexed)
     version = indexed.index.table().version
-    monkeypatch.setattr(embedder._model, "encode", _boom)  # PyTorch: ingest batches
-    if embedder._query_encoder is not None:  # ONNX Runtime: calls of up to 16 texts
-        monkeypatch.setattr(embedder._query_encoder, "encode", _boom)
+    monkeypatch.setattr(embedder._model, "encode", _boom)  # PyTorch
+    if embedder._onnx is not None:  # ONNX Runtime, the default
+        monkeypatch.setattr(embedder._onnx._session, "run", _boom)
     with pytest.raises(IngestAborted, match="disk full"):
         indexed.ingest([docs], prune=True)
     monkeypatch.undo()
