@@ -63,10 +63,15 @@ class TicketBook:
     """Tickets inside a caller's session, so a ticket move commits with the message it serves."""
 
     @staticmethod
-    def open_for(session: Session, conversation_id: int) -> Ticket:
-        ticket = session.exec(
-            select(Ticket).where(Ticket.conversation_id == conversation_id)
-        ).first()
+    def open_for(session: Session, conversation_id: int, *, new: bool = False) -> Ticket:
+        """The conversation's ticket, created if missing (`new`: the conversation was just
+        created in this transaction, so there is nothing to look up)."""
+        ticket = None
+        if not new:
+            with session.no_autoflush:  # pending changes go out once, at commit
+                ticket = session.exec(
+                    select(Ticket).where(Ticket.conversation_id == conversation_id)
+                ).first()
         if ticket is None:
             ticket = Ticket(conversation_id=conversation_id, state=TicketState.CREATED.value)
             session.add(ticket)

@@ -104,7 +104,7 @@ class ConversationStore:
             )
             session.add(message)
             session.flush()
-            ticket = TicketBook.open_for(session, conversation.id)  # type: ignore[arg-type]
+            ticket = TicketBook.open_for(session, conversation.id, new=created)  # type: ignore[arg-type]
             if not inbound.from_agent:
                 TicketBook.move_path(
                     session,
