@@ -1,7 +1,9 @@
 """Hybrid search: vector and full-text candidates, filtered inside LanceDB, fused, deduplicated.
 
 Each retriever fetches a candidate pool (default 50) with the metadata filters applied in
-the query itself (`prefilter=True`), never afterwards, so a filter cannot starve the pool:
+the query itself (the full-text query's `prefilter=True`; a row mask before ranking in the
+in-memory vector search, knowledge.vector_snapshot), never afterwards, so a filter cannot
+starve the pool:
 - visibility: internal documents only with `include_internal=True` (never for customers);
 - category: exact match (labels are lower-cased at ingest and here);
 - product: the product asked for, or documents for 'all' products.
