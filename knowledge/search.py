@@ -1,4 +1,4 @@
-"""Hybrid search: vector and full-text candidates, filtered inside LanceDB, fused, deduplicated.
+"""Hybrid search: vector and full-text candidates, filtered before ranking, fused, deduplicated.
 
 Each retriever fetches a candidate pool (default 50) with the metadata filters applied in
 the query itself (the full-text query's `prefilter=True`; a row mask before ranking in the
