@@ -140,6 +140,7 @@ class ChunkIndex:
         self._db: Any = None
         self._table: Table | None = None
         self._snapshot: VectorSnapshot | None = None
+        self._oversized_version: int | None = None  # too many rows to hold at this version
         self._snapshot_lock = threading.Lock()
 
     # --- opening -----------------------------------------------------------------------
@@ -303,24 +304,25 @@ class ChunkIndex:
         if table is None or self.config.memory_max_rows <= 0:
             return None
         version = table.version
+        if version == self._oversized_version:
+            return None
         snapshot = self._snapshot
         if snapshot is None or snapshot.version != version:
-            snapshot = self._refresh_snapshot(table, version)
-        return None if snapshot.oversized else snapshot
-
-    def _refresh_snapshot(self, table: Table, version: int) -> VectorSnapshot:
-        with self._snapshot_lock:
-            snapshot = self._snapshot
-            if snapshot is None or snapshot.version != version:
-                snapshot = self._load_snapshot(table, version)
-                self._snapshot = snapshot
+            with self._snapshot_lock:
+                snapshot = self._snapshot
+                if version == self._oversized_version:
+                    return None
+                if snapshot is None or snapshot.version != version:
+                    snapshot = self._load_snapshot(table, version)
+                    self._snapshot = snapshot
         return snapshot
 
-    def _load_snapshot(self, table: Table, version: int) -> VectorSnapshot:
+    def _load_snapshot(self, table: Table, version: int) -> VectorSnapshot | None:
         rows_now = table.count_rows()
         if rows_now > self.config.memory_max_rows:
             log.info("%s rows, over memory_max_rows: LanceDB searches the vectors", rows_now)
-            return VectorSnapshot.oversized_marker(version)
+            self._oversized_version = version
+            return None
         columns = [*HIT_COLUMNS, "vector"]
         rows = table.search().select(columns).with_row_id(True).limit(None).to_arrow()
         return VectorSnapshot.from_arrow(version, rows, HIT_COLUMNS)

@@ -106,30 +106,24 @@ class HybridSearcher:
         text_rows = self._executor().submit(self._text_rows, query, where, pool)
         if callable(vector):  # embed while the full-text search (which needs no vector) runs
             vector = vector()
+
+        def add(chunk_id: str, doc_id: str, cosine: float) -> bool:
+            """False for a weaker phrasing of an FAQ chunk already counted."""
+            if chunk_id in candidates:
+                return False
+            rank = len(candidates) + 1
+            candidates[chunk_id] = Candidate(chunk_id, doc_id, cosine, vector_rank=rank)
+            return True
+
         if snapshot is not None:
             for row, cosine in snapshot.nearest(vector, filters.mask(snapshot), pool):
                 chunk_id = str(snapshot.chunk_ids[row])
-                if chunk_id in candidates:  # a weaker phrasing of an FAQ already counted
-                    continue
-                row_ids[chunk_id] = int(snapshot.row_ids[row])
-                candidates[chunk_id] = Candidate(
-                    chunk_id=chunk_id,
-                    doc_id=str(snapshot.doc_ids[row]),
-                    vector_score=cosine,
-                    vector_rank=len(candidates) + 1,
-                )
+                if add(chunk_id, str(snapshot.doc_ids[row]), cosine):
+                    row_ids[chunk_id] = int(snapshot.row_ids[row])
         else:
             for row in self._index.vector_search(vector, where, pool):
-                chunk_id = row["chunk_id"]
-                if chunk_id in candidates:
-                    continue
-                rows[chunk_id] = row
-                candidates[chunk_id] = Candidate(
-                    chunk_id=chunk_id,
-                    doc_id=row["doc_id"],
-                    vector_score=1.0 - float(row["_distance"]),
-                    vector_rank=len(candidates) + 1,
-                )
+                if add(row["chunk_id"], row["doc_id"], 1.0 - float(row["_distance"])):
+                    rows[row["chunk_id"]] = row
         for rank, row in enumerate(text_rows.result(), start=1):
             chunk_id = row["chunk_id"]
             row_ids.setdefault(chunk_id, int(row["_rowid"]))

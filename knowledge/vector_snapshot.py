@@ -59,19 +59,8 @@ class VectorSnapshot:
     row_ids: np.ndarray  # uint64 LanceDB _rowid, valid for `version`
     labels: dict[str, LabelColumn]
     rows: pa.Table  # the hit columns, one contiguous chunk (so `take` is microseconds)
-    oversized: bool = False  # the table had more rows than memory allows: nothing loaded
-    row_order: np.ndarray | None = None  # argsort of row_ids, to find a row by its id
-    sorted_row_ids: np.ndarray | None = None  # row_ids[row_order]
-
-    @classmethod
-    def oversized_marker(cls, version: int) -> VectorSnapshot:
-        """Remembers, per version, that the table is too big to hold in memory."""
-        empty = np.zeros(0, dtype=object)
-        vectors = np.zeros((0, 0), dtype=np.float32)
-        nothing = pa.table({})
-        return cls(
-            version, vectors, empty, empty, np.zeros(0, np.uint64), {}, nothing, oversized=True
-        )
+    row_order: np.ndarray  # argsort of row_ids, to find a row by its id
+    sorted_row_ids: np.ndarray  # row_ids[row_order]
 
     @classmethod
     def from_arrow(cls, version: int, rows: pa.Table, hit_columns: list[str]) -> VectorSnapshot:
@@ -101,7 +90,7 @@ class VectorSnapshot:
 
     def positions(self, row_ids: list[int]) -> list[int | None]:
         """The snapshot row of each LanceDB row id; None where this version has no such row."""
-        if self.row_order is None or self.sorted_row_ids is None or len(self) == 0:
+        if len(self) == 0:
             return [None] * len(row_ids)
         ids = np.asarray(row_ids, dtype=np.uint64)
         sorted_ids = self.sorted_row_ids
