@@ -11,6 +11,7 @@ import re
 
 import discord
 
+from bot.message_split import split_message as split_pieces
 from bot.text import defuse_mass_mentions
 from bot.types import Button, CardView, Citation
 
@@ -19,9 +20,6 @@ EMBED_DESCRIPTION_LIMIT = 4096
 EMBED_FIELD_LIMIT = 1024
 EMBED_TITLE_LIMIT = 256
 
-_FENCE = re.compile(r"^```")
-# A markdown link (kept whole), else a run of non-space characters, else spaces.
-_TOKENS = re.compile(r"\[[^\]\n]*\]\([^)\s]*\)|<https?://[^>\s]+>|\S+|\s+")
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "danger": discord.ButtonStyle.danger,
@@ -40,113 +38,9 @@ def button_style(button: Button) -> discord.ButtonStyle:
 
 
 # --- splitting ------------------------------------------------------------------------------
-def _blocks(text: str) -> list[tuple[str, bool]]:
-    """Paragraphs and fenced code blocks, in order; the flag says "code block"."""
-    blocks: list[tuple[str, bool]] = []
-    lines = text.split("\n")
-    paragraph: list[str] = []
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if _FENCE.match(line.strip()):
-            if paragraph:
-                blocks.append(("\n".join(paragraph), False))
-                paragraph = []
-            code = [line]
-            i += 1
-            while i < len(lines):
-                code.append(lines[i])
-                if _FENCE.match(lines[i].strip()):
-                    break
-                i += 1
-            else:  # an unclosed fence: close it so Discord renders the rest as text again
-                code.append("```")
-            blocks.append(("\n".join(code), True))
-        elif not line.strip():
-            if paragraph:
-                blocks.append(("\n".join(paragraph), False))
-                paragraph = []
-        else:
-            paragraph.append(line)
-        i += 1
-    if paragraph:
-        blocks.append(("\n".join(paragraph), False))
-    return blocks
-
-
-def _split_code(block: str, limit: int) -> list[str]:
-    """A code block longer than the limit: cut between lines, closing and reopening the fence."""
-    lines = block.split("\n")
-    opener, body = lines[0].strip(), lines[1:-1]
-    pieces: list[str] = []
-    room = limit - len(opener) - len("\n\n```")
-    current: list[str] = []
-    size = 0
-    for line in body:
-        while len(line) > room:  # a single monster line: hard cut, still inside fences
-            if current:
-                pieces.append("\n".join([opener, *current, "```"]))
-                current, size = [], 0
-            pieces.append("\n".join([opener, line[:room], "```"]))
-            line = line[room:]
-        if size + len(line) + 1 > room and current:
-            pieces.append("\n".join([opener, *current, "```"]))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    if current or not pieces:
-        pieces.append("\n".join([opener, *current, "```"]))
-    return pieces
-
-
-def _split_prose(block: str, limit: int) -> list[str]:
-    """A paragraph longer than the limit: cut at spaces, never inside a link."""
-    pieces: list[str] = []
-    current = ""
-    for token in _TOKENS.findall(block):
-        if len(current) + len(token) <= limit:
-            current += token
-            continue
-        if current.strip():
-            pieces.append(current.rstrip())
-        current = "" if token.isspace() else token
-        while len(current) > limit:  # one token longer than a message: nothing else to do
-            pieces.append(current[:limit])
-            current = current[limit:]
-    if current.strip():
-        pieces.append(current.rstrip())
-    return pieces
-
-
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Cut text into messages of at most `limit` characters at paragraph boundaries.
-
-    A code block stays whole when it fits in one message; a longer one is cut between its
-    lines and each piece is fenced again. Links are never cut.
-    """
-    text = text.strip()
-    if len(text) <= limit:
-        return [text] if text else []
-    pieces: list[str] = []
-    for block, is_code in _blocks(text):
-        if len(block) <= limit:
-            pieces.append(block)
-        elif is_code:
-            pieces.extend(_split_code(block, limit))
-        else:
-            pieces.extend(_split_prose(block, limit))
-    chunks: list[str] = []
-    current = ""
-    for piece in pieces:
-        joined = f"{current}\n\n{piece}" if current else piece
-        if len(joined) <= limit:
-            current = joined
-        else:
-            chunks.append(current)
-            current = piece
-    if current:
-        chunks.append(current)
-    return chunks
+    """Cut text into messages of Discord's size (bot.message_split says how)."""
+    return split_pieces(text, limit)
 
 
 # --- embeds ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.message_split import split_message
 from bot.text import defuse_mass_mentions
 from bot.types import (
     Action,
@@ -78,126 +79,8 @@ def link(url: str | None, title: str) -> str:
 
 # --- splitting -----------------------------------------------------------------------------
 def split_text(text: str, limit: int = SECTION_CHARS) -> list[str]:
-    """Split on paragraph, then line, then word boundaries, keeping ``` blocks whole if they fit.
-
-    A code block too long for one piece is cut at line boundaries and each piece is closed
-    and reopened with a fence, so every piece renders on its own.
-    """
-    text = text.strip()
-    if len(text) <= limit:
-        return [text] if text else []
-    pieces: list[str] = []
-    current = ""
-    for unit in _units(text, limit):
-        candidate = f"{current}\n\n{unit}" if current else unit
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        current = unit
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _units(text: str, limit: int) -> list[str]:
-    """Paragraphs (a fenced code block counts as one), each at most `limit` chars."""
-    units: list[str] = []
-    for block in _paragraphs(text):
-        if len(block) <= limit:
-            units.append(block)
-        elif block.startswith("```"):
-            units.extend(_split_code(block, limit))
-        else:
-            units.extend(_split_lines(block, limit))
-    return units
-
-
-def _paragraphs(text: str) -> list[str]:
-    out: list[str] = []
-    current: list[str] = []
-    in_code = False
-    for line in text.split("\n"):
-        if line.strip().startswith("```"):
-            fence_count = line.count("```")
-            if not in_code and current and "".join(current).strip() != "":
-                out.append("\n".join(current).strip())
-                current = []
-            current.append(line)
-            if fence_count % 2 == 1:
-                in_code = not in_code
-            if not in_code:
-                out.append("\n".join(current).strip())
-                current = []
-            continue
-        if not in_code and not line.strip():
-            if current:
-                out.append("\n".join(current).strip())
-                current = []
-            continue
-        current.append(line)
-    if current:
-        out.append("\n".join(current).strip())
-    return [p for p in out if p]
-
-
-def _split_lines(block: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    current = ""
-    for line in block.split("\n"):
-        for part in _split_words(line, limit):
-            candidate = f"{current}\n{part}" if current else part
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                pieces.append(current)
-                current = part
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _split_words(line: str, limit: int) -> list[str]:
-    if len(line) <= limit:
-        return [line]
-    pieces: list[str] = []
-    current = ""
-    for word in line.split(" "):
-        while len(word) > limit:  # one enormous token: hard cut, nothing else to do
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            pieces.append(current)
-            current = word
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _split_code(block: str, limit: int) -> list[str]:
-    lines = block.split("\n")
-    opener, body = lines[0], lines[1:]
-    if body and body[-1].strip() == "```":
-        body = body[:-1]
-    room = limit - len(opener) - len("\n\n```")
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in (p for raw in body for p in _split_words(raw, room)):
-        if current and size + len(line) + 1 > room:
-            pieces.append("\n".join([opener, *current, "```"]))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    pieces.append("\n".join([opener, *current, "```"]))
-    return pieces
+    """Cut escaped mrkdwn into section-sized pieces (bot.message_split says how)."""
+    return split_message(text, limit)
 
 
 # --- blocks --------------------------------------------------------------------------------
