@@ -72,7 +72,8 @@ def main() -> None:
     verdict = "met" if min(recall, ann_recall) >= TARGET_RECALL else "MISSED"
     print(
         f"{memory.count_rows()} chunks ({CLUSTERS} clusters), recall@10 vs exact "
-        f"(target >= {TARGET_RECALL}: {verdict}): in-memory snapshot {recall:.3f}, "
+        f"(target >= {TARGET_RECALL}: {verdict}): in-memory snapshot "
+        f"({'int8 scan + exact re-rank' if snapshot.scan else 'float32'}) {recall:.3f}, "
         f"p50 {m50:.1f} / p95 {m95:.1f} ms; LanceDB IVF_PQ (nprobes={cfg.nprobes}, "
         f"refine_factor={cfg.refine_factor}) {ann_recall:.3f}, p50 {a50:.1f} / p95 {a95:.1f} ms "
         f"with rows; bare numpy product p50 {e50:.1f} / p95 {e95:.1f} ms",

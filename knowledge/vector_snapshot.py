@@ -2,14 +2,17 @@
 
 Why not LanceDB's own vector search: measured on this 2-core machine at 100k chunks, a
 LanceDB query took 17-20 ms with IVF_PQ + refine (137 ms as a flat scan), while a numpy
-matrix product over every vector, filter mask included, took 5 ms p50 / 6 ms p95 and is
-exact (recall@10 = 1 by construction). The columns a hit shows are held too (as one Arrow
-table): reading 5 winners back from LanceDB by row id cost 4-5 ms p50 and 8-9 ms p95, from
-memory 0.2 ms. The price is memory: 1.5 KB of vector per row plus the text (240 MB of data
-at 100k synthetic rows; the process grew by 530 MB with LanceDB's read buffers), so past
-`IndexConfig.memory_max_rows` LanceDB searches instead.
+matrix product over every vector, filter mask included, took 5 ms p50 / 6 ms p95 on two
+BLAS threads (9.4 ms on the one the bot runs) and is exact (recall@10 = 1 by construction).
+From `IndexConfig.quantize_min_rows` (20k) rows on, an int8 scan picks the candidates and a
+proven error bound keeps the answer exact (knowledge.quantized_scan): 2.6 ms. The columns
+a hit shows are held too (as one Arrow table): reading 5 winners back from LanceDB by row
+id cost 4-5 ms p50 and 8-9 ms p95, from memory 0.2 ms. The price is memory: 1.5 KB of
+vector per row plus the text (240 MB of data at 100k synthetic rows; the process grew by
+530 MB with LanceDB's read buffers), so past `IndexConfig.memory_max_rows` LanceDB
+searches instead.
 LanceDB stays the store of record; this is a cache keyed by the table version, rebuilt
-(about 0.5 s at 100k rows) when the version changes.
+(about 0.5 s at 100k rows, plus 0.35 s for the int8 codes) when the version changes.
 
 The filter columns (visibility, category, product) are held as small integer codes, so a
 filter is a vectorized comparison; `knowledge.search.SearchFilters.mask` builds it with the
@@ -18,11 +21,16 @@ same semantics as its SQL `where()`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
+from knowledge.quantized_scan import QuantizedScan, exact_top
+
+log = logging.getLogger(__name__)
 
 LABEL_COLUMNS = ("visibility", "category", "product")
 
@@ -61,10 +69,22 @@ class VectorSnapshot:
     rows: pa.Table  # the hit columns, one contiguous chunk (so `take` is microseconds)
     row_order: np.ndarray  # argsort of row_ids, to find a row by its id
     sorted_row_ids: np.ndarray  # row_ids[row_order]
+    scan: QuantizedScan | None = None  # the int8 first pass, on large snapshots
 
     @classmethod
-    def from_arrow(cls, version: int, rows: pa.Table, hit_columns: list[str]) -> VectorSnapshot:
-        """From a scan of `hit_columns`, `vector` and `_rowid` of the whole table."""
+    def from_arrow(
+        cls,
+        version: int,
+        rows: pa.Table,
+        hit_columns: list[str],
+        *,
+        quantize_min_rows: int | None = None,
+    ) -> VectorSnapshot:
+        """From a scan of `hit_columns`, `vector` and `_rowid` of the whole table.
+
+        From `quantize_min_rows` rows on (None: never) searches start with an int8 scan
+        (knowledge.quantized_scan); below it a float32 product is as fast as building one.
+        """
         n = rows.num_rows
         if n:
             flat = rows["vector"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
@@ -73,6 +93,12 @@ class VectorSnapshot:
             vectors = np.zeros((0, 0), dtype=np.float32)
         row_ids = rows["_rowid"].to_numpy().astype(np.uint64)
         order = np.argsort(row_ids, kind="stable")
+        scan = None
+        if quantize_min_rows is not None and n and n >= quantize_min_rows:
+            try:
+                scan = QuantizedScan.build(vectors)
+            except Exception:  # float32 alone still answers, exactly, only slower
+                log.warning("int8 vector scan unavailable; scoring in float32", exc_info=True)
         return cls(
             version=version,
             vectors=vectors,
@@ -83,6 +109,7 @@ class VectorSnapshot:
             rows=rows.select(hit_columns).combine_chunks(),
             row_order=order,
             sorted_row_ids=row_ids[order],
+            scan=scan,
         )
 
     def __len__(self) -> int:
@@ -107,6 +134,9 @@ class VectorSnapshot:
         """Up to `limit` (row, cosine) pairs, best first, among rows where `mask` is true."""
         if len(self) == 0 or limit < 1:
             return []
+        if self.scan is not None:
+            rows, exact = exact_top(self.vectors, self.scan, vector, mask, limit)
+            return [(int(row), float(score)) for row, score in zip(rows, exact, strict=True)]
         scores = self.vectors @ np.asarray(vector, dtype=np.float32)
         if mask is not None:
             allowed = np.flatnonzero(mask)

@@ -88,17 +88,19 @@ FILTERS = [
 ]
 
 
+@pytest.mark.parametrize("quantize_min_rows", [None, 0], ids=["float32", "int8-scan"])
 @pytest.mark.parametrize("filters", FILTERS, ids=str)
 def test_in_memory_search_is_exact_and_filters_like_the_sql_where(
-    tmp_path: Path, filters: SearchFilters
+    tmp_path: Path, filters: SearchFilters, quantize_min_rows: int | None
 ) -> None:
     vectors = _clustered(400)
-    index = ChunkIndex(tmp_path / "db")
+    index = ChunkIndex(tmp_path / "db", IndexConfig(quantize_min_rows=quantize_min_rows))
     index.replace_documents(rows_table(_rows(vectors)), set())
     assert index.kind() is IndexKind.MEMORY
     lance = ChunkIndex(tmp_path / "db", IndexConfig(memory_max_rows=0))  # exact flat scan
     snapshot = index.vector_snapshot()
     assert snapshot is not None and lance.vector_snapshot() is None
+    assert (snapshot.scan is not None) == (quantize_min_rows is not None)
     for query in _clustered(10, seed=5):
         found = snapshot.nearest(query, filters.mask(snapshot), 20)
         in_memory = [str(snapshot.chunk_ids[row]) for row, _ in found]
