@@ -60,10 +60,18 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
+def knowledge_config(settings: Settings) -> KnowledgeConfig:
+    """The knowledge base knobs the settings set; every opener of an index uses these."""
+    return KnowledgeConfig(index=IndexConfig(memory_max_rows=settings.kb_memory_max_rows))
+
+
 def open_knowledge(settings: Settings) -> KnowledgeBase:
     settings.ensure_home()
-    config = KnowledgeConfig(index=IndexConfig(memory_max_rows=settings.kb_memory_max_rows))
-    return KnowledgeBase(settings.lancedb_path, chunk_chars=settings.kb_chunk_chars, config=config)
+    return KnowledgeBase(
+        settings.lancedb_path,
+        chunk_chars=settings.kb_chunk_chars,
+        config=knowledge_config(settings),
+    )
 
 
 def make_answerer(settings: Settings) -> Answerer:
