@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     faq_min_score: float = Field(
         0.62, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_FAQ_MIN_SCORE")
     )
+    faq_agreement_weight: float = Field(
+        0.3, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_FAQ_AGREEMENT_WEIGHT")
+    )
     min_answer_confidence: float = Field(
         0.5, ge=0.0, le=1.0, validation_alias=AliasChoices("SUPPORTBOT_MIN_ANSWER_CONFIDENCE")
     )

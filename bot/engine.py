@@ -23,7 +23,7 @@ from typing import Protocol
 
 from bot import replies
 from bot.answering.base import Answerer, AnswerRequest, AnswerResult, HistoryTurn
-from bot.answering.thresholds import AnswerThresholds, closeness
+from bot.answering.thresholds import AnswerThresholds
 from bot.escalation import DecisionInput, EscalationRouter
 from bot.handoff.service import ActiveEscalation, HandoffService
 from bot.handoff.summary import HandoffSummary
@@ -240,7 +240,7 @@ class ConversationEngine:
         report = await self._triage(
             turn, [m.text for m in history[:-1] if m.role == "customer"], context.past
         )
-        retrieval_confidence = closeness(turn.hits[0]) if turn.hits else None
+        retrieval_confidence = self._thresholds.support(turn.hits[0]) if turn.hits else None
         threshold = self._thresholds.for_hit(turn.hits[0]) if turn.hits else 1.0
         router = self._router_for(threshold)
         # Near-tied categories make a question ambiguous only when it nearly matched: far

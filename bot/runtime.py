@@ -84,7 +84,11 @@ def make_answerer(settings: Settings) -> Answerer:
 
 
 def answer_thresholds(settings: Settings) -> AnswerThresholds:
-    return AnswerThresholds(passage=settings.answer_min_score, faq=settings.faq_min_score)
+    return AnswerThresholds(
+        passage=settings.answer_min_score,
+        faq=settings.faq_min_score,
+        faq_agreement_weight=settings.faq_agreement_weight,
+    )
 
 
 def escalation_policy(settings: Settings) -> EscalationPolicy:

@@ -33,6 +33,10 @@ from knowledge.vector_snapshot import VectorSnapshot
 log = logging.getLogger(__name__)
 
 DEFAULT_CANDIDATE_POOL = 50
+# How many nearest vector rows `SearchHit.agreement` looks at: an in-scope question pulls
+# many phrasings of its FAQ entry to the top, an out-of-scope one a scatter of entries
+# (docs/routing.md, "Agreement"). Chosen on CLINC150's tuning split over 5 / 10 / 20.
+AGREEMENT_ROWS = 20
 MAX_FTS_QUERY_CHARS = 1000
 
 
@@ -101,6 +105,7 @@ class HybridSearcher:
         rows: dict[str, dict[str, Any]] = {}  # full rows, from LanceDB's vector search only
         row_ids: dict[str, int] = {}  # the rest: read from LanceDB by row id if they win
         candidates: dict[str, Candidate] = {}
+        window: list[str] = []  # documents of the AGREEMENT_ROWS nearest vector rows
 
         # Both retrievers at once: LanceDB releases the GIL, so latency is the slower one.
         text_rows = self._executor().submit(self._text_rows, query, where, pool)
@@ -116,7 +121,9 @@ class HybridSearcher:
             return True
 
         if snapshot is not None:
-            for row, cosine in snapshot.nearest(vector, filters.mask(snapshot), pool):
+            nearest = snapshot.nearest(vector, filters.mask(snapshot), max(pool, AGREEMENT_ROWS))
+            window = [str(snapshot.doc_ids[row]) for row, _ in nearest[:AGREEMENT_ROWS]]
+            for row, cosine in nearest[:pool]:
                 chunk_id = str(snapshot.chunk_ids[row])
                 if add(chunk_id, str(snapshot.doc_ids[row]), cosine):
                     row_ids[chunk_id] = int(snapshot.row_ids[row])
@@ -144,7 +151,13 @@ class HybridSearcher:
         winners = [f.candidate.chunk_id for f in picked]
         rows.update(self._read_rows(winners, rows, row_ids, snapshot))
         return [
-            _hit(rows[f.candidate.chunk_id], f.confidence, f.rank_score, f.candidate.vector_score)
+            _hit(
+                rows[f.candidate.chunk_id],
+                f.confidence,
+                f.rank_score,
+                f.candidate.vector_score,
+                _agreement(f.candidate.doc_id, window, snapshot),
+            )
             for f in picked
             if f.candidate.chunk_id in rows  # gone only if deleted in the last milliseconds
         ]
@@ -203,8 +216,21 @@ class HybridSearcher:
             return []
 
 
+def _agreement(doc_id: str, window: list[str], snapshot: VectorSnapshot | None) -> float | None:
+    """Share of the nearest rows that are this document's, if it has rows to fill them all."""
+    if snapshot is None or len(window) < AGREEMENT_ROWS:  # tiny or tightly filtered index
+        return None
+    if snapshot.doc_rows.get(doc_id, 0) < AGREEMENT_ROWS:
+        return None
+    return window.count(doc_id) / AGREEMENT_ROWS
+
+
 def _hit(
-    row: dict[str, Any], confidence: float, rank_score: float, vector_score: float | None = None
+    row: dict[str, Any],
+    confidence: float,
+    rank_score: float,
+    vector_score: float | None = None,
+    agreement: float | None = None,
 ) -> SearchHit:
     extra = {key: str(row[key]) for key in ("product", "visibility", "updated") if row.get(key)}
     extra["kind"] = chunk_kind(row)
@@ -221,6 +247,7 @@ def _hit(
         rank_score=float(rank_score),
         extra=extra,
         vector_score=vector_score,
+        agreement=agreement,
     )
 
 

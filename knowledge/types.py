@@ -39,6 +39,10 @@ class SearchHit:
     # Cosine of the query to this chunk (None if only full-text found it): the engine's
     # routing rule is calibrated on cosines, so it reads this rather than `score`.
     vector_score: float | None = None
+    # Share of the query's AGREEMENT_ROWS nearest vector rows (phrasings, passages, heading
+    # lines) that belong to this hit's document; None unless the document has at least
+    # that many rows, since a sparse entry cannot fill them (knowledge/search.py).
+    agreement: float | None = None
 
     def to_json(self) -> dict[str, object]:
         return {

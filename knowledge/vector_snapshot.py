@@ -22,8 +22,9 @@ same semantics as its SQL `where()`.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -70,6 +71,7 @@ class VectorSnapshot:
     row_order: np.ndarray  # argsort of row_ids, to find a row by its id
     sorted_row_ids: np.ndarray  # row_ids[row_order]
     scan: QuantizedScan | None = None  # the int8 first pass, on large snapshots
+    doc_rows: dict[str, int] = field(default_factory=dict)  # vector rows per document
 
     @classmethod
     def from_arrow(
@@ -99,17 +101,19 @@ class VectorSnapshot:
                 scan = QuantizedScan.build(vectors)
             except Exception:  # float32 alone still answers, exactly, only slower
                 log.warning("int8 vector scan unavailable; scoring in float32", exc_info=True)
+        doc_ids = rows["doc_id"].to_pylist()
         return cls(
             version=version,
             vectors=vectors,
             chunk_ids=np.array(rows["chunk_id"].to_pylist(), dtype=object),
-            doc_ids=np.array(rows["doc_id"].to_pylist(), dtype=object),
+            doc_ids=np.array(doc_ids, dtype=object),
             row_ids=row_ids,
             labels={name: LabelColumn.from_arrow(rows[name]) for name in LABEL_COLUMNS},
             rows=rows.select(hit_columns).combine_chunks(),
             row_order=order,
             sorted_row_ids=row_ids[order],
             scan=scan,
+            doc_rows=dict(Counter(doc_ids)),
         )
 
     def __len__(self) -> int:

@@ -27,7 +27,9 @@ class ExtractiveAnswerer:
 
     async def answer(self, request: AnswerRequest) -> AnswerResult:
         supported = [
-            hit for hit in request.passages if closeness(hit) >= self.thresholds.for_hit(hit)
+            hit
+            for hit in request.passages
+            if self.thresholds.support(hit) >= self.thresholds.for_hit(hit)
         ]
         if not supported:
             best = max((self.confidence(hit) for hit in request.passages), default=0.0)
@@ -57,7 +59,7 @@ class ExtractiveAnswerer:
         this keeps a quote that cleared its threshold at or above 0.5, and 1.0 = identical.
         """
         threshold = self.thresholds.for_hit(hit)
-        value = closeness(hit)
+        value = self.thresholds.support(hit)
         if value >= threshold:
             return min(1.0, 0.5 + 0.5 * (value - threshold) / max(1e-6, 1.0 - threshold))
         return max(0.0, 0.5 * value / max(1e-6, threshold))

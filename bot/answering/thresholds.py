@@ -9,6 +9,14 @@ help-center passage) runs lower for the same relevance. So there are two thresho
   0.62; tuning split 1.808 at 0.62, best 1.819 at 0.60);
 - `passage` 0.42: on the bundled help center, in-scope questions score 0.47-0.72 and
   off-topic ones 0.09-0.26 (docs/routing.md).
+
+An FAQ entry with many phrasings says more than its best one: an in-scope question pulls
+many of them to the top, an out-of-scope one a scatter of entries. Where the search could
+measure it (`SearchHit.agreement`, the entry's share of the 20 nearest rows; only entries
+with 20+ rows), `support` moves closeness by `faq_agreement_weight * (agreement - 0.5)`
+before it meets the same threshold. On CLINC150's tuning split the sum above rose from
+1.796 to 1.836 at weight 0.3 (0.25-0.3 best of 0-0.4), with fewer wrong answers (4.8% ->
+3.3%); entries with fewer rows are judged on closeness alone, as before.
 """
 
 from __future__ import annotations
@@ -17,14 +25,24 @@ from dataclasses import dataclass
 
 from knowledge.types import SearchHit
 
+AGREEMENT_CENTRE = 0.5  # agreement that leaves closeness unchanged
+
 
 @dataclass(frozen=True, slots=True)
 class AnswerThresholds:
     passage: float = 0.42
     faq: float = 0.62
+    faq_agreement_weight: float = 0.3
 
     def for_hit(self, hit: SearchHit) -> float:
         return self.faq if hit.extra.get("kind") == "faq" else self.passage
+
+    def support(self, hit: SearchHit) -> float:
+        """What is compared with `for_hit`: closeness, moved by an FAQ entry's agreement."""
+        value = closeness(hit)
+        if hit.extra.get("kind") == "faq" and hit.agreement is not None:
+            value += self.faq_agreement_weight * (hit.agreement - AGREEMENT_CENTRE)
+        return value
 
 
 def closeness(hit: SearchHit) -> float:

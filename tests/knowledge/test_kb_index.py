@@ -149,3 +149,40 @@ def test_past_memory_max_rows_lancedb_searches_the_vectors(tmp_path: Path) -> No
     assert index.kind() is IndexKind.IVF_PQ and index.vector_snapshot() is None
     hits = HybridSearcher(index).search("x", vectors[3], SearchFilters(), k=3)
     assert hits[0].doc_id == "doc-3" and hits[0].vector_score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_agreement_is_the_documents_share_of_the_nearest_rows_when_it_can_fill_them(
+    tmp_path: Path,
+) -> None:
+    """A dense FAQ entry (30 phrasings near one point) against 150 one-row documents."""
+    rng = np.random.default_rng(4)
+    centre = _clustered(1, seed=21)[0]
+    phrasings = centre + 0.02 * rng.normal(size=(30, 384))
+    phrasings = (phrasings / np.linalg.norm(phrasings, axis=1, keepdims=True)).astype(np.float32)
+    sparse = _clustered(150)
+    rows = _rows(sparse)
+    dense = [
+        dict(rows[0], chunk_id="faq#0-x", doc_id="faq", variant=i, vector=vector)
+        for i, vector in enumerate(phrasings)
+    ]
+    index = ChunkIndex(tmp_path / "db")
+    index.replace_documents(rows_table(rows + dense), set())
+    searcher = HybridSearcher(index)
+    everyone = SearchFilters(include_internal=True)
+
+    hits = searcher.search("x", centre, everyone, k=3)
+    assert hits[0].doc_id == "faq" and hits[0].agreement == 1.0
+    assert all(hit.agreement is None for hit in hits[1:])  # one row each: cannot fill 20
+
+    between = centre + 1.3 * sparse[7]  # some phrasings and some other documents nearby
+    between = (between / np.linalg.norm(between)).astype(np.float32)
+    everything = np.vstack([sparse, phrasings])
+    nearest = np.argsort(-(everything @ between))[:20]
+    expected = np.count_nonzero(nearest >= len(sparse)) / 20
+    assert 0 < expected < 1
+    faq = next(h for h in searcher.search("x", between, everyone, k=60) if h.doc_id == "faq")
+    assert faq.agreement == pytest.approx(expected)
+
+    tiny = ChunkIndex(tmp_path / "tiny")  # fewer rows than the window: nothing to measure
+    tiny.replace_documents(rows_table(dense[:12]), set())
+    assert HybridSearcher(tiny).search("x", centre, everyone, k=1)[0].agreement is None
