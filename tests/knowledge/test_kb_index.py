@@ -186,3 +186,23 @@ def test_agreement_is_the_documents_share_of_the_nearest_rows_when_it_can_fill_t
     tiny = ChunkIndex(tmp_path / "tiny")  # fewer rows than the window: nothing to measure
     tiny.replace_documents(rows_table(dense[:12]), set())
     assert HybridSearcher(tiny).search("x", centre, everyone, k=1)[0].agreement is None
+
+
+def test_a_searching_process_reloads_its_copy_on_write_and_an_ingest_only_one_does_not(
+    tmp_path: Path,
+) -> None:
+    rows = _rows(_clustered(40))
+    searching = ChunkIndex(tmp_path / "db")
+    searching.replace_documents(rows_table(rows[:20]), set())
+    assert searching._snapshot is None  # nothing searched yet: no copy loaded
+    first = searching.vector_snapshot()
+    assert first is not None and len(first) == 20
+
+    searching.replace_documents(rows_table(rows[20:]), set())
+    reloaded = searching._snapshot  # taken by the write itself, before any search
+    assert reloaded is not None and reloaded.version == searching.table().version
+    assert len(reloaded) == 40 and searching.vector_snapshot() is reloaded
+
+    ingest_only = ChunkIndex(tmp_path / "db")
+    ingest_only.replace_documents(rows_table(rows[:5]), {"doc-39"})
+    assert ingest_only._snapshot is None
