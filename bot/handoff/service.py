@@ -92,6 +92,10 @@ class HandoffService:
         # Rows outlive their commit here (to build the actions that follow a change).
         return Session(writer(self._engine), expire_on_commit=False)
 
+    def _reading(self) -> Session:
+        """For reads only: no write lock, so the check every message makes never queues."""
+        return Session(self._engine, expire_on_commit=False)
+
     # --- opening ------------------------------------------------------------------------
     def draft_summary(
         self, conversation_id: int, priority: int, reasons: tuple[str, ...]
@@ -156,7 +160,7 @@ class HandoffService:
             session.commit()
 
     def active_for(self, conversation_id: int) -> ActiveEscalation | None:
-        with self._session() as session:
+        with self._reading() as session:
             escalation = session.exec(
                 select(Escalation).where(
                     Escalation.conversation_id == conversation_id,
@@ -429,7 +433,7 @@ class HandoffService:
 
     def queue(self) -> list[QueueEntry]:
         """Active escalations, most urgent first: what the agents channel is waiting on."""
-        with self._session() as session:
+        with self._reading() as session:
             rows = session.exec(
                 select(Escalation)
                 .where(col(Escalation.status).in_(ACTIVE))

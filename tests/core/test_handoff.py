@@ -15,6 +15,7 @@ from bot import jobs
 from bot.handoff.redact import redact
 from bot.handoff.service import HandoffService
 from bot.storage.conversations import ConversationStore
+from bot.storage.database import writer
 from bot.types import (
     AgentRef,
     AskRating,
@@ -244,3 +245,16 @@ def test_the_issue_is_the_message_that_led_to_the_handoff(db: Engine) -> None:
     assert isinstance(post, PostEscalation)
     assert post.summary.startswith("*Issue:* My invoice is wrong.")
     assert 'starting with "How do I export?"' in post.summary
+
+
+def test_the_per_message_escalation_check_reads_beside_a_writer(db: Engine) -> None:
+    """Every customer message asks whether its conversation is escalated: that read must
+    not queue behind another transaction's write lock (SQLite: BEGIN IMMEDIATE)."""
+    service, public_id, conversation_id = escalate(db)
+    with writer(db).connect() as holder, holder.begin():  # BEGIN IMMEDIATE: the write lock
+        holder.execute(text("UPDATE tickets SET priority = priority"))  # mid-transaction
+        done = ThreadPoolExecutor(1).submit(service.active_for, conversation_id)
+        active = done.result(timeout=2)  # a write lock would wait for busy_timeout (10 s)
+        queue = ThreadPoolExecutor(1).submit(service.queue).result(timeout=2)
+    assert active is not None and active.public_id == public_id
+    assert [entry.public_id for entry in queue] == [public_id]
