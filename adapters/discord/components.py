@@ -17,7 +17,7 @@ from adapters.discord.render import button_style
 from bot.types import Button
 
 if TYPE_CHECKING:
-    from adapters.discord.bot import DiscordAdapter
+    from adapters.discord.adapter import DiscordAdapter
 
 ESCALATION_ACTIONS = ("claim", "resolve", "draft", "back_to_bot", "release")
 
