@@ -12,7 +12,7 @@ vector per row plus the text (240 MB of data at 100k synthetic rows; the process
 530 MB with LanceDB's read buffers), so past `IndexConfig.memory_max_rows` LanceDB
 searches instead.
 LanceDB stays the store of record; this is a cache keyed by the table version, rebuilt
-(about 0.5 s at 100k rows, plus 0.35 s for the int8 codes) when the version changes.
+(about 0.8 s at 100k rows, plus 0.4 s for the int8 codes) when the version changes.
 
 The filter columns (visibility, category, product) are held as small integer codes, so a
 filter is a vectorized comparison; `knowledge.search.SearchFilters.mask` builds it with the
